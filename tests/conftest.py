@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from .serverproc import ServerProcess
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory) -> Path:
+    """One model cache per test session: the embedded bundle is assembled once, by the server."""
+    return tmp_path_factory.mktemp("xdg-cache")
+
+
+@pytest.fixture(scope="session")
+def start_server(tmp_path_factory, cache_dir):
+    """Start servers with their own flags/config; every one is stopped at the end."""
+    started: list[ServerProcess] = []
+
+    def start(*args: str, config: str | None = None, wait: bool = True) -> ServerProcess:
+        server = ServerProcess(tmp_path_factory.mktemp("server"), cache_dir, *args,
+                               config=config)
+        started.append(server)
+        if wait:
+            server.wait_ready()
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def server(start_server) -> ServerProcess:
+    """The shared server: embedded model, default config, advertised over zeroconf on loopback."""
+    return start_server("--zeroconf", "kokoro-pytest")
+
+
+@pytest.fixture(scope="session")
+def whisper():
+    from .asr import Transcriber
+
+    return Transcriber()

@@ -1,0 +1,40 @@
+"""Audio is speech, not noise: synthesize English, transcribe it with Whisper, count word errors."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from wyoming_kokoro.client import synthesize
+
+from .asr import normalize, word_error_rate
+
+SENTENCES = [
+    "The living room lights are now turned off.",
+    "Tomorrow will be cloudy with a chance of rain in the afternoon.",
+    "Your timer for the pasta has finished.",
+    "I have added milk and bread to your shopping list.",
+]
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["synthesize", "streaming"])
+def test_english_from_the_embedded_japanese_voices_is_intelligible(server, whisper, stream):
+    errors = words = 0
+    transcripts = []
+    for i, sentence in enumerate(SENTENCES):
+        voice = ["jf_alpha", "jm_kumo"][i % 2]
+        speech = asyncio.run(synthesize(server.uri, sentence, voice=voice, stream=stream))
+        assert speech.error is None, speech.error
+        heard = whisper(speech.pcm, speech.rate)
+        transcripts.append((sentence, heard))
+        n = len(normalize(sentence).split())
+        errors += round(word_error_rate(sentence, heard) * n)
+        words += n
+    assert errors / words <= 0.10, transcripts
+
+
+def test_word_error_rate_is_not_fooled_by_silence_or_the_wrong_words(whisper):
+    silence = bytes(24000 * 2 * 2)
+    assert word_error_rate(SENTENCES[0], whisper(silence, 24000)) >= 0.9
+    assert word_error_rate(SENTENCES[0], SENTENCES[2]) > 0.5

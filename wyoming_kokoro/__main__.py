@@ -1,0 +1,103 @@
+"""Command line: flags -> Config -> App. The only module that knows argparse."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .config import Config, ConfigError, load_config
+from .model.bundle import BundleError
+
+_LOGGER = logging.getLogger("wyoming_kokoro")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="wyoming-kokoro",
+        description="Kokoro-82M text to speech over the Wyoming protocol. Flags override the "
+                    "config file.")
+    parser.add_argument("--config", type=Path, help="YAML config file (see config.yaml)")
+    parser.add_argument("--uri", help="listen address, e.g. tcp://0.0.0.0:10200")
+    parser.add_argument("--zeroconf", nargs="?", const="", metavar="NAME",
+                        help="advertise over mDNS as _wyoming._tcp (optionally under NAME)")
+    parser.add_argument("--voice", help="default voice")
+    parser.add_argument("--bundle", type=Path, help="model bundle directory (default: embedded)")
+    parser.add_argument("--backend", help="onnx or torch")
+    parser.add_argument("--device", help="torch device: auto, cpu, cuda, mps")
+    parser.add_argument("--threads", type=int, help="inference threads (0 = all cores)")
+    parser.add_argument("--workers", type=int, help="sentences synthesized at the same time")
+    parser.add_argument("--cache-dir", type=Path, help="where the embedded model is assembled")
+    parser.add_argument("--debug", action="store_true", default=None, help="verbose logging")
+    parser.add_argument("--version", action="version", version=__version__)
+    return parser.parse_args(argv)
+
+
+def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """Nested config overrides for the flags that were given."""
+    pairs = {
+        ("server", "uri"): args.uri,
+        ("default_voice",): args.voice,
+        ("model", "bundle"): None if args.bundle is None else str(args.bundle),
+        ("model", "backend"): args.backend,
+        ("model", "device"): args.device,
+        ("model", "threads"): args.threads,
+        ("model", "cache_dir"): None if args.cache_dir is None else str(args.cache_dir),
+        ("limits", "workers"): args.workers,
+        ("debug",): args.debug,
+    }
+    if args.zeroconf is not None:
+        pairs[("server", "zeroconf")] = True
+        pairs[("server", "zeroconf_name")] = args.zeroconf or None
+    out: dict[str, Any] = {}
+    for keys, value in pairs.items():
+        if value is None and keys != ("server", "zeroconf_name"):
+            continue
+        node = out
+        for key in keys[:-1]:
+            node = node.setdefault(key, {})
+        node[keys[-1]] = value
+    return out
+
+
+def configure_logging(debug: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if not debug:
+        for noisy in ("jieba", "phonemizer", "numba"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    configure_logging(bool(args.debug))
+    try:
+        config: Config = load_config(args.config, overrides_from_args(args))
+    except ConfigError as err:
+        _LOGGER.error("Invalid configuration: %s", err)
+        return 2
+    if config.debug:
+        logging.getLogger().setLevel(logging.DEBUG)
+
+    from .app import App  # heavy imports after the config is known to be valid
+
+    app = App(config, args.config)
+    try:
+        asyncio.run(app.run())
+    except (ConfigError, BundleError) as err:
+        _LOGGER.error("Cannot start: %s", err)
+        return 2
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

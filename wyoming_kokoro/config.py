@@ -1,0 +1,221 @@
+"""Typed, validated, immutable configuration snapshots.
+
+A :class:`Config` is built whole from YAML (plus CLI overrides) and never mutated: a reload builds
+a new snapshot and swaps it in one assignment, so work in flight keeps the snapshot it started with.
+Validation errors name the key path and the reason, e.g.
+``voices.jf_alpha.speed: must be between 0.5 and 2.0, got 5``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union
+
+import yaml
+
+from .text.language import LANGUAGES
+
+
+class ConfigError(ValueError):
+    """A configuration value is wrong; the message names the key path and the reason."""
+
+
+def _opt(default: Any = None, *, doc: str = "", lo: float | None = None,
+         hi: float | None = None, choices: tuple[str, ...] | None = None) -> Any:
+    meta = {"doc": doc, "lo": lo, "hi": hi, "choices": choices}
+    if isinstance(default, (dict, list)):
+        return field(default_factory=lambda: type(default)(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    uri: str = _opt("tcp://0.0.0.0:10200", doc="where the Wyoming server listens")
+    zeroconf: bool = _opt(False, doc="advertise the server over mDNS as _wyoming._tcp")
+    zeroconf_name: str | None = _opt(None, doc="mDNS service name (default kokoro-<hostname>)")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    backend: str = _opt("onnx", doc="inference backend", choices=("onnx", "torch"))
+    bundle: Path | None = _opt(None, doc="model bundle directory; empty = embedded default")
+    cache_dir: Path | None = _opt(None, doc="where the embedded model is assembled")
+    device: str = _opt("auto", doc="torch device", choices=("auto", "cpu", "cuda", "mps"))
+    threads: int = _opt(0, doc="inference threads per worker, 0 = all cores", lo=0, hi=256)
+
+
+@dataclass(frozen=True)
+class VoiceSettings:
+    language: str | None = _opt(None, doc="language code", choices=tuple(LANGUAGES))
+    speed: float = _opt(1.0, doc="speaking rate", lo=0.5, hi=2.0)
+    volume: float = _opt(1.0, doc="gain applied to the audio", lo=0.0, hi=4.0)
+    description: str | None = _opt(None, doc="name shown in Home Assistant")
+
+
+@dataclass(frozen=True)
+class TextConfig:
+    fallback_language: str = _opt(
+        "en-us", doc="language for text whose script the voice's language cannot read",
+        choices=tuple(LANGUAGES))
+    max_chars: int = _opt(100_000, doc="longest text accepted in one request", lo=1)
+
+
+@dataclass(frozen=True)
+class AudioConfig:
+    sentence_silence: float = _opt(0.1, doc="seconds of silence after each sentence", lo=0, hi=10)
+    leading_silence: float = _opt(0.0, doc="seconds of silence before the first sentence",
+                                  lo=0, hi=10)
+    trailing_silence: float = _opt(0.0, doc="seconds of silence after the last sentence",
+                                   lo=0, hi=10)
+    samples_per_chunk: int = _opt(1024, doc="samples per audio-chunk event", lo=64, hi=96000)
+
+
+@dataclass(frozen=True)
+class LimitsConfig:
+    workers: int = _opt(1, doc="sentences synthesized at the same time", lo=1, hi=64)
+
+
+@dataclass(frozen=True)
+class Config:
+    server: ServerConfig = field(default_factory=ServerConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    default_voice: str = _opt("jf_alpha", doc="voice used when a request names none")
+    voices: dict[str, VoiceSettings] = _opt({}, doc="per-voice settings")
+    text: TextConfig = field(default_factory=TextConfig)
+    audio: AudioConfig = field(default_factory=AudioConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
+    debug: bool = _opt(False, doc="verbose logging")
+
+    def voice_settings(self, name: str) -> VoiceSettings:
+        return self.voices.get(name) or _DEFAULT_VOICE_SETTINGS
+
+    def replace(self, **changes: Any) -> Config:
+        return dataclasses.replace(self, **changes)
+
+
+_DEFAULT_VOICE_SETTINGS = VoiceSettings()
+
+
+# --------------------------------------------------------------------------------------------
+# Loading and validation
+
+
+def load_config(path: Path | None = None, overrides: Mapping[str, Any] | None = None) -> Config:
+    """Read YAML (if a path is given), apply nested overrides, validate; raise ConfigError."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as err:
+            raise ConfigError(f"{path}: cannot read config file: {err.strerror or err}") from err
+        try:
+            loaded = yaml.safe_load(text)
+        except yaml.YAMLError as err:
+            raise ConfigError(f"{path}: invalid YAML: {err}") from err
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{path}: the top level must be a mapping of sections, "
+                              f"got {type(loaded).__name__}")
+        data = loaded
+    if overrides:
+        data = merge(data, overrides)
+    return build(Config, data)
+
+
+def merge(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep-merge ``overrides`` onto ``base`` (mappings merge, everything else replaces)."""
+    out = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def build(cls: type, data: Any, path: str = "") -> Any:
+    """Build dataclass ``cls`` from plain data, validating every field."""
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{path or 'config'}: must be a mapping, got {_show(data)}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        key_path = f"{path}.{key}" if path else str(key)
+        if key not in fields:
+            hint = difflib.get_close_matches(str(key), list(fields), n=1)
+            suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+            raise ConfigError(f"{key_path}: unknown key{suggestion}; "
+                              f"known keys: {', '.join(fields)}")
+        f = fields[key]
+        kwargs[key] = _convert(value, hints[key], key_path, f.metadata)
+    return cls(**kwargs)
+
+
+def _convert(value: Any, typ: Any, path: str, meta: Mapping[str, Any]) -> Any:
+    origin = typing.get_origin(typ)
+    args = typing.get_args(typ)
+    if origin in (Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        if (value is None or value == "") and type(None) in args:
+            return None
+        return _convert(value, inner[0], path, meta)
+    if dataclasses.is_dataclass(typ):
+        return build(typ, value, path)
+    if origin is dict:
+        value_type = args[1]
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{path}: must be a mapping, got {_show(value)}")
+        return {str(k): _convert(v, value_type, f"{path}.{k}", {}) for k, v in value.items()}
+    if typ is bool:
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"{path}: must be true or false, got {_show(value)}")
+    if typ in (int, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{path}: must be a number, got {_show(value)}")
+        if typ is int and int(value) != value:
+            raise ConfigError(f"{path}: must be a whole number, got {_show(value)}")
+        value = typ(value)
+        lo, hi = meta.get("lo"), meta.get("hi")
+        if lo is not None and hi is not None and not lo <= value <= hi:
+            raise ConfigError(f"{path}: must be between {lo} and {hi}, got {_show(value)}")
+        if lo is not None and value < lo:
+            raise ConfigError(f"{path}: must be at least {lo}, got {_show(value)}")
+        return value
+    if typ is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{path}: must be text, got {_show(value)}")
+        choices = meta.get("choices")
+        if choices and value not in choices:
+            hint = difflib.get_close_matches(value, choices, n=1)
+            suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+            raise ConfigError(f"{path}: must be one of {', '.join(choices)}, "
+                              f"got {_show(value)}{suggestion}")
+        return value
+    if typ is Path:
+        if not isinstance(value, (str, Path)):
+            raise ConfigError(f"{path}: must be a path, got {_show(value)}")
+        return Path(value).expanduser()
+    raise TypeError(f"unsupported config type {typ!r} at {path}")  # pragma: no cover
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (int, float, bool)) or value is None:
+        return str(value)
+    return type(value).__name__

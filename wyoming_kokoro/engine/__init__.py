@@ -1,0 +1,1 @@
+"""Inference backends: phoneme tokens + style vector in, float PCM out."""

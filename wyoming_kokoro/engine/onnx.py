@@ -1,0 +1,50 @@
+"""onnxruntime backend for Kokoro ONNX exports (the int8 model runs well on Pi-class CPUs)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class OnnxBackend:
+    name = "onnx"
+    device = "cpu"
+
+    def __init__(self, model_path: Path, threads: int = 0) -> None:
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or (os.cpu_count() or 1)
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        self._session = ort.InferenceSession(
+            str(model_path), sess_options=options, providers=["CPUExecutionProvider"])
+        inputs = {i.name: i for i in self._session.get_inputs()}
+        # Exports name the token input "tokens" (kokoro-onnx) or "input_ids" (older exports).
+        self._tokens = "tokens" if "tokens" in inputs else "input_ids"
+        missing = {self._tokens, "style", "speed"} - set(inputs)
+        if missing:
+            raise ValueError(f"{model_path.name}: not a Kokoro ONNX export "
+                             f"(inputs {sorted(inputs)}, missing {sorted(missing)})")
+        speed_type = inputs["speed"].type
+        self._speed_dtype = np.int32 if "int32" in speed_type else np.float32
+        self.threads = options.intra_op_num_threads
+
+    def synthesize(self, tokens: np.ndarray, style: np.ndarray, speed: float) -> np.ndarray:
+        padded = np.zeros((1, len(tokens) + 2), dtype=np.int64)
+        padded[0, 1:-1] = tokens
+        audio = self._session.run(None, {
+            self._tokens: padded,
+            "style": np.asarray(style, dtype=np.float32).reshape(1, -1),
+            "speed": np.array([speed], dtype=self._speed_dtype),
+        })[0]
+        return np.asarray(audio, dtype=np.float32).reshape(-1)
+
+    def close(self) -> None:
+        self._session = None  # type: ignore[assignment]

@@ -1,0 +1,1 @@
+"""Model bundles on disk, the embedded default, and the active model."""

@@ -1,0 +1,116 @@
+"""A loaded Kokoro model: a verified bundle, a backend, the vocabulary and the voice packs."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..engine.base import Backend
+from .bundle import Bundle, BundleError, read_bundle
+from .embedded import embedded_bundle
+
+_LOGGER = logging.getLogger(__name__)
+
+STYLE_ROWS = 510
+STYLE_DIM = 256
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What to load: a bundle directory (None = embedded), a backend, device and threads."""
+
+    bundle: Path | None
+    backend: str
+    device: str = "auto"
+    threads: int = 0
+    cache_dir: Path | None = None
+
+    def describe(self) -> str:
+        where = str(self.bundle) if self.bundle else "embedded"
+        return f"{self.backend} model from {where}"
+
+
+class KokoroModel:
+    """Phonemes + style pack in, float PCM out. Thread-safe; closed by the model manager."""
+
+    def __init__(self, spec: ModelSpec, bundle: Bundle, backend: Backend,
+                 vocab: dict[str, int], voices: dict[str, np.ndarray]) -> None:
+        self.spec = spec
+        self.bundle = bundle
+        self.backend = backend
+        self.vocab = vocab
+        self.voices = voices
+        self.sample_rate = bundle.sample_rate
+
+    @property
+    def name(self) -> str:
+        return self.bundle.name
+
+    def tokenize(self, phonemes: str) -> np.ndarray:
+        ids = [self.vocab[ch] for ch in phonemes if ch in self.vocab]
+        return np.asarray(ids, dtype=np.int64)
+
+    def infer(self, phonemes: str, pack: np.ndarray, speed: float) -> np.ndarray:
+        """Audio for one phoneme piece (at most 510 phonemes); the style row is chosen by length."""
+        tokens = self.tokenize(phonemes)
+        if tokens.size == 0:
+            return np.zeros(0, dtype=np.float32)
+        if tokens.size > STYLE_ROWS:
+            raise ValueError(f"{tokens.size} phonemes exceed Kokoro's limit of {STYLE_ROWS}")
+        style = pack[tokens.size - 1].reshape(-1)
+        return self.backend.synthesize(tokens, style, speed)
+
+    def close(self) -> None:
+        self.backend.close()
+
+
+def load_model(spec: ModelSpec) -> KokoroModel:
+    """Verify the bundle, load vocabulary and voices, start the backend; log what and how long."""
+    started = time.perf_counter()
+    bundle = read_bundle(spec.bundle) if spec.bundle else embedded_bundle(spec.cache_dir)
+    vocab = _read_vocab(bundle.require("vocab"))
+    voices = _read_voices(bundle.require("voices"))
+    backend = _start_backend(spec, bundle)
+    model = KokoroModel(spec, bundle, backend, vocab, voices)
+    _LOGGER.info("Loaded model %s (%s on %s, %d voices) from %s in %.2f s", bundle.name,
+                 backend.name, backend.device, len(voices), bundle.root,
+                 time.perf_counter() - started)
+    return model
+
+
+def _start_backend(spec: ModelSpec, bundle: Bundle) -> Backend:
+    if spec.backend == "onnx":
+        from ..engine.onnx import OnnxBackend
+
+        return OnnxBackend(bundle.require("onnx"), threads=spec.threads)
+    raise BundleError(f"unknown backend {spec.backend!r}")
+
+
+def _read_vocab(path: Path) -> dict[str, int]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        vocab = data.get("vocab", data)
+        return {str(k): int(v) for k, v in vocab.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
+        raise BundleError(f"{path}: not a Kokoro vocabulary: {err}") from err
+
+
+def _read_voices(path: Path) -> dict[str, np.ndarray]:
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            voices = {name: np.asarray(npz[name], dtype=np.float32) for name in npz.files}
+    except (OSError, ValueError) as err:
+        raise BundleError(f"{path}: not a voice archive: {err}") from err
+    for name, pack in voices.items():
+        if pack.size != STYLE_ROWS * STYLE_DIM:
+            raise BundleError(f"{path}: voice {name} has shape {pack.shape}, "
+                              f"expected ({STYLE_ROWS}, 1, {STYLE_DIM})")
+        voices[name] = pack.reshape(STYLE_ROWS, 1, STYLE_DIM)
+    if not voices:
+        raise BundleError(f"{path}: the archive holds no voices")
+    return voices

@@ -1,0 +1,1 @@
+"""Text pipeline: split, pick a language, phonemize."""

