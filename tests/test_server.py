@@ -221,3 +221,13 @@ def test_every_audio_chunk_carries_the_format_and_at_most_samples_per_chunk(serv
         assert (chunk.rate, chunk.width, chunk.channels) == (24000, 2, 1)
         assert 0 < len(chunk.audio) <= 1024 * 2  # default samples_per_chunk: 1024
     assert sum(len(c.audio) == 2048 for c in chunks) >= len(chunks) - 2
+
+
+def test_speed_flag_changes_the_length_of_the_audio(server, start_server):
+    fast = start_server("--speed", "1.5")
+    text = "The front door is locked and the alarm is armed."
+    normal = run(synthesize(server.uri, text))
+    quick = run(synthesize(fast.uri, text))
+    assert quick.error is None
+    ratio = quick.seconds / normal.seconds
+    assert 0.55 < ratio < 0.8, ratio

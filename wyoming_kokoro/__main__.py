@@ -26,6 +26,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--zeroconf", nargs="?", const="", metavar="NAME",
                         help="advertise over mDNS as _wyoming._tcp (optionally under NAME)")
     parser.add_argument("--voice", help="default voice")
+    parser.add_argument("--speed", type=float, help="speaking rate for every voice (0.5 - 2.0)")
     parser.add_argument("--bundle", type=Path, help="model bundle directory (default: embedded)")
     parser.add_argument("--backend", help="onnx or torch")
     parser.add_argument("--device", help="torch device: auto, cpu, cuda, mps")
@@ -42,6 +43,7 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
     pairs = {
         ("server", "uri"): args.uri,
         ("default_voice",): args.voice,
+        ("audio", "speed"): args.speed,
         ("model", "bundle"): None if args.bundle is None else str(args.bundle),
         ("model", "backend"): args.backend,
         ("model", "device"): args.device,

@@ -68,6 +68,8 @@ class TextConfig:
 
 @dataclass(frozen=True)
 class AudioConfig:
+    speed: float = _opt(1.0, doc="speaking rate for every voice (times the voice's own)",
+                        lo=0.5, hi=2.0)
     sentence_silence: float = _opt(0.1, doc="seconds of silence after each sentence", lo=0, hi=10)
     leading_silence: float = _opt(0.0, doc="seconds of silence before the first sentence",
                                   lo=0, hi=10)

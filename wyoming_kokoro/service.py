@@ -135,7 +135,7 @@ class Utterance:
         """16-bit PCM, one piece per sentence part, as each is ready; ends after ``finish``."""
         audio = self.config.audio
         rate = self.format.rate
-        speed = self.voice.speed
+        speed = max(0.25, min(4.0, self.voice.speed * audio.speed))
         first = True
         while (sentence := await self._sentences.get()) is not None:
             pieces = await self.service.run(self._phonemize, sentence)
