@@ -37,7 +37,7 @@ def start_server(tmp_path_factory, cache_dir):
 @pytest.fixture(scope="session")
 def server(start_server) -> ServerProcess:
     """The shared server: embedded model, default config, advertised over zeroconf on loopback."""
-    return start_server("--zeroconf", "kokoro-pytest")
+    return start_server("--zeroconf", f"kokoro-pytest-{os.getpid()}")
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,10 @@ SENTENCES = [
     "Tomorrow will be cloudy with a chance of rain in the afternoon.",
     "Your timer for the pasta has finished.",
     "I have added milk and bread to your shopping list.",
+    "Turning on the lights in the living room.",
+    "The dishwasher will be done in about twenty minutes.",
+    "Your package from the hardware store is out for delivery.",
+    "Playing your morning playlist on the office speaker.",
 ]
 
 

@@ -8,6 +8,7 @@ from wyoming_kokoro.text.language import languages_served, parse_language, pick_
 from wyoming_kokoro.text.split import (
     MAX_PHONEMES,
     SentenceSplitter,
+    split_head,
     split_phonemes,
     split_sentences,
 )
@@ -112,3 +113,60 @@ def test_languages_served_adds_the_fallback_only_across_scripts():
 )
 def test_parse_language(tag, code):
     assert parse_language(tag) == code
+
+
+def test_clauses_are_released_early_in_streaming_mode():
+    splitter = SentenceSplitter(clauses=True)
+    assert splitter.add("Sure, ") == []  # too short to stand alone
+    assert splitter.add("the kitchen lights are on, ") == ["Sure, the kitchen lights are on,"]
+    assert splitter.add("and the door is locked. It") == ["and the door is locked."]
+    assert splitter.add(" costs 1,000 dollars") == []  # "1,000" is no clause mark
+    assert splitter.finish() == ["It costs 1,000 dollars"]
+
+
+def test_whole_text_keeps_sentences_whole():
+    assert split_sentences("Sure, the kitchen lights are on, and the door is locked.") == [
+        "Sure, the kitchen lights are on, and the door is locked."]
+
+
+def test_a_run_on_text_is_cut_at_word_boundaries_below_max_chars():
+    words = "lorem ipsum dolor sit amet " * 200  # 5,400 characters, no punctuation
+    pieces = split_sentences(words)
+    assert len(pieces) > 10
+    assert all(len(p) <= 400 for p in pieces)
+    assert " ".join(pieces).split() == words.split()
+
+
+def test_a_run_on_stream_is_cut_without_waiting_for_its_end():
+    splitter = SentenceSplitter(clauses=True, max_chars=100)
+    out = []
+    for _ in range(60):
+        out += splitter.add("word ")
+    assert out and all(len(p) <= 100 for p in out)
+    assert sum(len(p.split()) for p in out + splitter.finish()) == 60
+
+
+def test_100_000_characters_streamed_word_by_word_stay_bounded():
+    splitter = SentenceSplitter()
+    out = []
+    for _ in range(20_000):
+        out += splitter.add("word ")
+        assert len(splitter.pending) <= 400
+    out += splitter.finish()
+    assert all(len(p) <= 400 for p in out)
+    assert sum(len(p.split()) for p in out) == 20_000
+
+
+@pytest.mark.parametrize(
+    ("phonemes", "head"),
+    [
+        ("tˈɜɹnɪŋ ɔn ðə lˈIts |ɪn ðə lˈɪvɪŋ ɹˈum.", "tˈɜɹnɪŋ ɔn ðə lˈIts"),
+        ("tˈɜɹnɪŋ ɔn ðə lˈIts ɪn ðə lˈɪvɪŋ ɹˈum.", "tˈɜɹnɪŋ ɔn ðə lˈIts ɪn ðə lˈɪvɪŋ ɹˈum."),
+        ("ʃˈʊɹ, ðə kˈɪʧən lˈIts ɑɹ nˈW ˈɔn ænd ðə dˈɔɹ ɪz lˈɑkt.", "ʃˈʊɹ,"),
+        ("ʃˈʊɹ θˈIŋ.", "ʃˈʊɹ θˈIŋ."),  # short: not cut
+    ],
+)
+def test_the_first_piece_of_a_reply_is_short(phonemes, head):
+    pieces = split_head(phonemes)
+    assert pieces[0] == head
+    assert " ".join(pieces) == phonemes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 
 from zeroconf import IPVersion
 from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
@@ -36,7 +37,7 @@ async def _browse(timeout: float = 15.0) -> dict[str, AsyncServiceInfo]:
 
 def test_the_server_is_advertised_as_wyoming_over_zeroconf(server):
     found = asyncio.run(_browse())
-    name = f"kokoro-pytest.{SERVICE_TYPE}"
+    name = f"kokoro-pytest-{os.getpid()}.{SERVICE_TYPE}"
     assert name in found, list(found)
     info = found[name]
     assert info.port == server.port

@@ -68,7 +68,7 @@ class App:
         self.overrides = overrides or {}
         self.manager = ModelManager()
         self.g2p = G2P()
-        self.service = SynthesisService(self.manager, self.g2p, workers=config.limits.workers)
+        self.service = SynthesisService(self.manager, self.g2p, config)
         self.started = time.monotonic()
         self.reloads = 0
         self._info: tuple[object, Event] | None = None
@@ -141,8 +141,14 @@ class App:
             return
         parsed = urlparse(config.server.uri)
         name = config.server.zeroconf_name or default_service_name()
-        self._advertiser = Advertiser(name, parsed.hostname or "", parsed.port or 10200)
-        await self._advertiser.start()
+        try:
+            self._advertiser = Advertiser(name, parsed.hostname or "", parsed.port or 10200)
+            await self._advertiser.start()
+        except Exception as err:  # serving matters more than mDNS
+            _LOGGER.error("Zeroconf advertisement failed, serving without it: %s", err)
+            if self._advertiser is not None:
+                await self._advertiser.close()
+                self._advertiser = None
 
     # -- reload and hot swap -----------------------------------------------------------------
 

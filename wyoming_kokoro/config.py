@@ -65,6 +65,7 @@ class TextConfig:
         "en-us", doc="language for text whose script the voice's language cannot read",
         choices=tuple(LANGUAGES))
     max_chars: int = _opt(100_000, doc="longest text accepted in one request", lo=1)
+    quick_start: bool = _opt(True, doc="speak a reply's first phrase as soon as it is ready")
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,11 @@ class AudioConfig:
 
 @dataclass(frozen=True)
 class LimitsConfig:
-    workers: int = _opt(1, doc="sentences synthesized at the same time", lo=1, hi=64)
+    workers: int = _opt(1, doc="pieces synthesized at the same time", lo=1, hi=64)
+    queue: int = _opt(16, doc="requests in progress at once; more are refused", lo=1,
+                      hi=10_000)
+    cache_mb: int = _opt(16, doc="memory for recently synthesized phrases, in MB", lo=0,
+                         hi=4096)
 
 
 @dataclass(frozen=True)

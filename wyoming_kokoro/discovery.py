@@ -73,9 +73,10 @@ class Advertiser:
         )
 
     async def start(self) -> None:
-        await self._zeroconf.async_register_service(self._info)
-        _LOGGER.info("Advertising %s.%s at %s:%d over zeroconf", self.name, SERVICE_TYPE,
-                     self.address, self.port)
+        """Register; another service of the same name makes zeroconf pick a unique one."""
+        await self._zeroconf.async_register_service(self._info, allow_name_change=True)
+        _LOGGER.info("Advertising %s at %s:%d over zeroconf", self._info.name, self.address,
+                     self.port)
 
     async def close(self) -> None:
         try:

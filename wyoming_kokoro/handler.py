@@ -87,24 +87,30 @@ class _AudioOut:
             await self.send(pcm)
 
 
-class _Stream:
-    """State of one synthesize-start .. synthesize-stop stream on a connection."""
+class _Job:
+    """One request in progress on a connection: its utterance, audio out, and the task that
+    plays it. The task owns the model lease and releases it when the reply ends."""
 
     def __init__(self, utterance: Utterance, out: _AudioOut, stack: AsyncExitStack,
-                 task: asyncio.Task) -> None:
+                 streaming: bool) -> None:
         self.utterance = utterance
         self.out = out
         self.stack = stack
-        self.task = task
+        self.streaming = streaming
+        self.stopped = False  # synthesize-stop received (streaming)
+        self.task: asyncio.Task | None = None
 
 
 class KokoroEventHandler(AsyncEventHandler):
+    """Reads events all the time: a reply plays in its own task, so ``describe`` is answered
+    mid-reply and a client that hangs up cancels the rest of its reply at once."""
+
     def __init__(self, app: App, reader: asyncio.StreamReader,
                  writer: asyncio.StreamWriter) -> None:
         super().__init__(reader, writer)
         self.app = app
         self.peer = _peer(writer)
-        self._stream: _Stream | None = None
+        self._job: _Job | None = None
 
     # -- connection loop ---------------------------------------------------------------------
 
@@ -121,7 +127,7 @@ class KokoroEventHandler(AsyncEventHandler):
             _LOGGER.exception("%s: request failed", self.peer)
             await self._fail(f"synthesis failed: {err}", "synthesis-failed")
         finally:
-            await self._end_stream()
+            await self._cancel_job()
             self.writer.close()
 
     async def _next_event(self) -> Event | None:
@@ -135,92 +141,98 @@ class KokoroEventHandler(AsyncEventHandler):
             await self.write_event(self.app.info_event())
         elif Synthesize.is_type(event.type):
             # Inside a stream this is the compatibility copy of the whole text: ignored.
-            if self._stream is None:
+            if self._job is None or not self._job.streaming or self._job.stopped:
                 await self._synthesize(event)
         elif SynthesizeStart.is_type(event.type):
             await self._start_stream(event)
         elif SynthesizeChunk.is_type(event.type):
-            self._stream_chunk(event)
+            self._streaming_job(event).utterance.feed(_text(event))
         elif SynthesizeStop.is_type(event.type):
-            await self._stop_stream()
+            job = self._streaming_job(event)
+            job.stopped = True
+            job.utterance.finish()
         else:
             _LOGGER.debug("%s: ignoring event %s", self.peer, event.type)
         return True
 
-    # -- one-shot synthesis ------------------------------------------------------------------
+    # -- requests ----------------------------------------------------------------------------
 
     async def _synthesize(self, event: Event) -> None:
         text = _text(event)
         _check_format(event)
         if not text.strip():
             raise RequestError("synthesize: the text is empty", "empty-text")
-        voice, language = _voice(event)
-        async with self.app.service.utterance(self.app.config, voice, language) as utterance:
-            out = _AudioOut(self, utterance.format, utterance.config.audio.samples_per_chunk)
-            utterance.feed(text)
-            utterance.finish()
-            await out.play(utterance)
-            if not out.started:
-                raise RequestError("synthesize: the text has nothing to speak", "empty-text")
-            await out.stop()
-        _LOGGER.debug("%s: synthesized %d chars -> %.2f s", self.peer, len(text),
-                      out.samples / out.format.rate)
-
-    # -- streaming ---------------------------------------------------------------------------
+        job = await self._open(event, streaming=False)
+        job.utterance.feed(text)
+        job.utterance.finish()
+        self._play(job)
 
     async def _start_stream(self, event: Event) -> None:
-        if self._stream is not None:
+        if self._job is not None and self._job.streaming and not self._job.stopped:
             raise RequestError("synthesize-start: a stream is already open on this connection",
                                "bad-sequence")
         _check_format(event)
+        self._play(await self._open(event, streaming=True))
+
+    def _streaming_job(self, event: Event) -> _Job:
+        job = self._job
+        if job is None or not job.streaming or job.stopped:
+            raise RequestError(f"{event.type} without synthesize-start", "bad-sequence")
+        return job
+
+    async def _open(self, event: Event, streaming: bool) -> _Job:
+        """Wait for the previous reply on this connection, then open a new utterance."""
+        if self._job is not None and self._job.task is not None:
+            await asyncio.gather(self._job.task, return_exceptions=True)
+        self._job = None
         voice, language = _voice(event)
         stack = AsyncExitStack()
-        utterance = await stack.enter_async_context(
-            self.app.service.utterance(self.app.config, voice, language))
-        out = _AudioOut(self, utterance.format, utterance.config.audio.samples_per_chunk)
-        task = asyncio.create_task(self._play_stream(out, utterance))
-        self._stream = _Stream(utterance, out, stack, task)
-
-    async def _play_stream(self, out: _AudioOut, utterance: Utterance) -> None:
-        """Runs beside the event loop of this connection, so chunks keep arriving meanwhile."""
         try:
-            await out.play(utterance)
+            utterance = await stack.enter_async_context(self.app.service.utterance(
+                self.app.config, voice, language, streaming=streaming))
+        except BaseException:
+            await stack.aclose()
+            raise
+        out = _AudioOut(self, utterance.format, utterance.config.audio.samples_per_chunk)
+        return _Job(utterance, out, stack, streaming)
+
+    def _play(self, job: _Job) -> None:
+        self._job = job
+        job.task = asyncio.create_task(self._reply(job))
+
+    async def _reply(self, job: _Job) -> None:
+        """Play one reply to its end, then close it with the events its kind of request needs."""
+        try:
+            await job.out.play(job.utterance)
+            if job.streaming:
+                await job.out.stop()
+                await self.write_event(SynthesizeStopped().event())
+            elif not job.out.started:
+                raise RequestError("synthesize: the text has nothing to speak", "empty-text")
+            else:
+                await job.out.stop()
+            _LOGGER.debug("%s: reply of %d chars -> %.2f s of audio", self.peer,
+                          job.utterance.chars, job.out.samples / job.out.format.rate)
         except RequestError as err:
             await self._fail(str(err), err.code)
         except ConnectionError as err:
-            _LOGGER.info("%s: client went away mid-stream (%s)", self.peer, type(err).__name__)
+            _LOGGER.info("%s: client went away mid-reply (%s)", self.peer, type(err).__name__)
             self._close()
         except Exception as err:
             _LOGGER.exception("%s: synthesis failed", self.peer)
             await self._fail(f"synthesis failed: {err}", "synthesis-failed")
+        finally:
+            await job.stack.aclose()
 
-    def _stream_chunk(self, event: Event) -> None:
-        text = _text(event)
-        if self._stream is None:
-            raise RequestError("synthesize-chunk without synthesize-start", "bad-sequence")
-        self._stream.utterance.feed(text)
-
-    async def _stop_stream(self) -> None:
-        stream = self._stream
-        if stream is None:
-            raise RequestError("synthesize-stop without synthesize-start", "bad-sequence")
-        stream.utterance.finish()
-        await stream.task
-        if self.writer.is_closing():
-            return  # the stream failed and has told the client
-        await self._end_stream()
-        await stream.out.stop()
-        await self.write_event(SynthesizeStopped().event())
-
-    async def _end_stream(self) -> None:
-        """Forget the stream; cancel what it has left to synthesize; release its model lease."""
-        stream, self._stream = self._stream, None
-        if stream is None:
+    async def _cancel_job(self) -> None:
+        job, self._job = self._job, None
+        if job is None:
             return
-        if not stream.task.done():
-            stream.task.cancel()
-            await asyncio.gather(stream.task, return_exceptions=True)
-        await stream.stack.aclose()
+        if job.task is None:
+            await job.stack.aclose()
+        elif not job.task.done():
+            job.task.cancel()
+            await asyncio.gather(job.task, return_exceptions=True)
 
     # -- errors ------------------------------------------------------------------------------
 

@@ -1,21 +1,26 @@
-"""SynthesisService: text in (whole or streamed), ordered PCM out, sentence by sentence.
+"""SynthesisService: text in (whole or streamed), ordered PCM out, piece by piece.
 
 The Wyoming handler (and any other front end) is a thin adapter over::
 
     async with service.utterance(config, voice="jf_alpha") as utterance:
         utterance.feed("Hello there. ")
         utterance.finish()
-        async for pcm in utterance.audio():   # int16 mono bytes, one piece per sentence part
+        async for pcm in utterance.audio():   # int16 mono bytes, in order, as each is ready
             ...
 
-Inference runs on worker threads, never on the event loop. Each sentence is phonemized and
-synthesized as its own job, so audio for the first sentence is ready while the rest still waits.
+Text is cut into sentences (clauses too, when streamed), phonemized on a G2P thread one step
+ahead of synthesis, cut into pieces within the phoneme budget (the reply's first piece short, so
+its first words play at once), and each piece is synthesized by the scheduler's workers, most
+urgent first across all requests. Inference never runs on the event loop. Recent phonemes and
+recent pieces of audio are cached, so a repeated reply costs no inference at all.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
+import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -23,18 +28,25 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .cache import SizedLRU
 from .config import Config
 from .model.kokoro import KokoroModel
 from .model.manager import ModelManager
+from .scheduler import Scheduler
 from .text.g2p import G2P, G2PUnavailable
 from .text.language import pick_language
-from .text.split import SentenceSplitter, split_phonemes
+from .text.split import SentenceSplitter, split_head, split_phonemes
 from .voices import UnknownVoice, Voice, VoiceCatalog
 
 _LOGGER = logging.getLogger(__name__)
 
 SAMPLE_WIDTH = 2  # bytes: 16-bit PCM
 CHANNELS = 1
+PIECE_PHONEMES = 200
+"""Longest piece synthesized at once (of Kokoro's 510): memory grows with a piece's audio length."""
+LOOKAHEAD = 3  # pieces phonemized ahead of synthesis, per request
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
 
 
 class RequestError(ValueError):
@@ -53,21 +65,22 @@ class AudioFormat:
 
 
 class SynthesisService:
-    def __init__(self, manager: ModelManager, g2p: G2P, workers: int = 1) -> None:
+    def __init__(self, manager: ModelManager, g2p: G2P, config: Config) -> None:
         self.manager = manager
         self.g2p = g2p
-        self.workers = workers
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kokoro")
+        self.scheduler = Scheduler(config.limits.workers)
+        self._g2p_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="g2p")
+        self.phonemes: SizedLRU[str] = SizedLRU(1 << 20, size_of=lambda p: 4 * len(p) + 64)
+        self.audio_cache: SizedLRU[bytes] = SizedLRU(config.limits.cache_mb << 20)
+        self.max_requests = config.limits.queue
+        self.active = 0
         self._catalog: tuple[int, int, VoiceCatalog] | None = None
 
     def configure(self, config: Config) -> None:
-        """Apply a new config snapshot's limits; work already queued finishes where it is."""
-        workers = config.limits.workers
-        if workers != self.workers:
-            old, self._executor = self._executor, ThreadPoolExecutor(
-                max_workers=workers, thread_name_prefix="kokoro")
-            self.workers = workers
-            old.shutdown(wait=False)
+        """Apply a new config snapshot's limits; work under way finishes as it started."""
+        self.scheduler.resize(config.limits.workers)
+        self.audio_cache.resize(config.limits.cache_mb << 20)
+        self.max_requests = config.limits.queue
 
     def catalog(self, config: Config, model: KokoroModel | None = None) -> VoiceCatalog:
         """Voices of the given (default: active) model under ``config``; cached."""
@@ -79,22 +92,45 @@ class SynthesisService:
         self._catalog = (id(model), id(config), catalog)
         return catalog
 
-    def audio_format(self) -> AudioFormat:
-        return AudioFormat(rate=self.manager.active.sample_rate)
-
     @asynccontextmanager
     async def utterance(self, config: Config, voice: str | None = None,
-                        language: str | None = None) -> AsyncIterator[Utterance]:
+                        language: str | None = None,
+                        streaming: bool = False) -> AsyncIterator[Utterance]:
         """One reply: holds the config snapshot and the model it started with until it ends."""
+        if self.active >= self.max_requests:
+            raise RequestError(f"server busy: {self.active} requests in progress "
+                               f"(limits.queue = {self.max_requests}); try again shortly",
+                               "busy")
         async with self.manager.lease() as model:
             try:
                 chosen = self.catalog(config, model).resolve(voice, language)
             except UnknownVoice as err:
                 raise RequestError(str(err), "unknown-voice") from err
-            yield Utterance(self, model, chosen, config)
+            self.active += 1
+            try:
+                yield Utterance(self, model, chosen, config, streaming)
+            finally:
+                self.active -= 1
 
-    async def run(self, func, *args):
-        return await asyncio.get_running_loop().run_in_executor(self._executor, func, *args)
+    async def phonemize(self, language: str, text: str) -> str:
+        cached = self.phonemes.get((language, text))
+        if cached is not None:
+            return cached
+        loop = asyncio.get_running_loop()
+        phonemes = await loop.run_in_executor(self._g2p_thread, self.g2p, language, text)
+        self.phonemes.put((language, text), phonemes)
+        return phonemes
+
+    async def synthesize(self, deadline: float, model: KokoroModel, voice: Voice,
+                         phonemes: str, speed: float) -> bytes:
+        key = (model.serial, voice.fingerprint, round(speed, 4), voice.volume, phonemes)
+        cached = self.audio_cache.get(key)
+        if cached is not None:
+            return cached
+        future = self.scheduler.submit(deadline, _render, model, voice, phonemes, speed)
+        pcm = await asyncio.wrap_future(future)
+        self.audio_cache.put(key, pcm)
+        return pcm
 
     def warm_up(self, config: Config, model: KokoroModel) -> None:
         """Load the phonemizers a default request needs and run the model once (blocking).
@@ -106,21 +142,38 @@ class SynthesisService:
         model.infer(self.g2p(voice.language, "Hello."), voice.pack, 1.0)
 
     def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        self.scheduler.close()
+        self._g2p_thread.shutdown(wait=False, cancel_futures=True)
+
+
+def _render(model: KokoroModel, voice: Voice, phonemes: str, speed: float) -> bytes:
+    """One piece of speech as 16-bit PCM (runs on a scheduler worker)."""
+    samples = model.infer(phonemes, voice.pack, speed)
+    if voice.volume != 1.0:
+        samples = samples * voice.volume
+    return (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+
+
+def _silence(seconds: float, rate: int) -> bytes:
+    return bytes(int(seconds * rate) * SAMPLE_WIDTH)
 
 
 class Utterance:
     """Text for one reply goes in (whole or in chunks); PCM comes out in order."""
 
     def __init__(self, service: SynthesisService, model: KokoroModel, voice: Voice,
-                 config: Config) -> None:
+                 config: Config, streaming: bool = False) -> None:
         self.service = service
         self.model = model
         self.voice = voice
         self.config = config
         self.format = AudioFormat(rate=model.sample_rate)
+        self.speed = max(0.25, min(4.0, voice.speed * config.audio.speed))
         self.chars = 0
-        self._splitter = SentenceSplitter()
+        self.started = time.monotonic()
+        self.first_audio: float | None = None
+        self.produced = 0.0  # seconds of audio handed out
+        self._splitter = SentenceSplitter(clauses=streaming)
         self._sentences: asyncio.Queue[str | None] = asyncio.Queue()
         self._finished = False
 
@@ -132,7 +185,7 @@ class Utterance:
         if self.chars > limit:
             raise RequestError(f"text is longer than the limit of {limit} characters "
                                f"(text.max_chars)", "too-long")
-        for sentence in self._splitter.add(text):
+        for sentence in self._splitter.add(_CONTROL.sub(" ", text)):
             self._sentences.put_nowait(sentence)
 
     def finish(self) -> None:
@@ -143,41 +196,65 @@ class Utterance:
             self._sentences.put_nowait(sentence)
         self._sentences.put_nowait(None)
 
+    def _deadline(self) -> float:
+        """When the listener runs out of audio: now for the first piece, later for the rest."""
+        if self.first_audio is None:
+            return time.monotonic()
+        return self.first_audio + self.produced
+
     async def audio(self) -> AsyncIterator[bytes]:
-        """16-bit PCM, one piece per sentence part, as each is ready; ends after ``finish``."""
+        """16-bit PCM as each piece is ready, in order; ends after ``finish``."""
         audio = self.config.audio
         rate = self.format.rate
-        speed = max(0.25, min(4.0, self.voice.speed * audio.speed))
-        first = True
-        while (sentence := await self._sentences.get()) is not None:
-            pieces = await self.service.run(self._phonemize, sentence)
-            for i, piece in enumerate(pieces):
-                silence = audio.sentence_silence if i == len(pieces) - 1 else 0.0
-                lead = audio.leading_silence if first else 0.0
-                pcm = await self.service.run(self._render, piece, speed, lead, silence, rate)
-                if pcm:
-                    first = False
-                    yield pcm
-        if not first and audio.trailing_silence > 0:
-            yield bytes(int(audio.trailing_silence * rate) * SAMPLE_WIDTH)
+        pieces: asyncio.Queue = asyncio.Queue(maxsize=LOOKAHEAD)
+        phonemizer = asyncio.create_task(self._phonemize_all(pieces))
+        try:
+            while (item := await pieces.get()) is not None:
+                if isinstance(item, BaseException):
+                    raise item
+                phonemes, ends_sentence = item
+                pcm = await self.service.synthesize(self._deadline(), self.model, self.voice,
+                                                    phonemes, self.speed)
+                if not pcm:
+                    continue
+                parts = [pcm]
+                if self.first_audio is None:
+                    self.first_audio = time.monotonic()
+                    parts.insert(0, _silence(audio.leading_silence, rate))
+                if ends_sentence:
+                    parts.append(_silence(audio.sentence_silence, rate))
+                out = b"".join(parts)
+                self.produced += len(out) / (SAMPLE_WIDTH * rate)
+                yield out
+            if self.first_audio is not None and audio.trailing_silence > 0:
+                yield _silence(audio.trailing_silence, rate)
+        finally:
+            phonemizer.cancel()
+            await asyncio.gather(phonemizer, return_exceptions=True)
 
-    def _phonemize(self, sentence: str) -> list[str]:
+    async def _phonemize_all(self, pieces: asyncio.Queue) -> None:
+        """Sentences -> phoneme pieces, one step ahead of synthesis (bounded lookahead)."""
+        first = self.config.text.quick_start
+        try:
+            while (sentence := await self._sentences.get()) is not None:
+                chunks = await self._phonemize(sentence)
+                if first and chunks:
+                    chunks = split_head(chunks[0]) + chunks[1:]
+                    first = False
+                for i, chunk in enumerate(chunks):
+                    await pieces.put((chunk, i == len(chunks) - 1))
+            await pieces.put(None)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as err:
+            await pieces.put(err)
+
+    async def _phonemize(self, sentence: str) -> list[str]:
         language = pick_language(sentence, self.voice.language,
                                  self.config.text.fallback_language)
         try:
-            phonemes = self.service.g2p(language, sentence)
+            phonemes = await self.service.phonemize(language, sentence)
         except G2PUnavailable as err:
             raise RequestError(str(err), "language-unavailable") from err
         _LOGGER.debug("[%s] %r -> %r", language, sentence, phonemes)
-        return split_phonemes(phonemes)
-
-    def _render(self, phonemes: str, speed: float, lead: float, tail: float, rate: int) -> bytes:
-        samples = self.model.infer(phonemes, self.voice.pack, speed)
-        if samples.size == 0:
-            return b""
-        if self.voice.volume != 1.0:
-            samples = samples * self.voice.volume
-        pcm = (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2")
-        parts = [bytes(int(lead * rate) * SAMPLE_WIDTH), pcm.tobytes(),
-                 bytes(int(tail * rate) * SAMPLE_WIDTH)]
-        return b"".join(parts)
+        return split_phonemes(phonemes, PIECE_PHONEMES)

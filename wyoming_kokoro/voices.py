@@ -14,6 +14,7 @@ cached per catalogue.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import logging
 import math
 import re
@@ -47,6 +48,7 @@ class Voice:
     volume: float
     description: str
     languages: tuple[str, ...]  # Wyoming codes this voice serves
+    fingerprint: str  # identifies the style pack's content (cache keys)
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,8 @@ class VoiceCatalog:
             volume=settings.volume,
             description=settings.description or description or _describe(name, language),
             languages=tuple(languages_served(language, fallback)),
+            fingerprint=hashlib.blake2b(np.ascontiguousarray(pack).tobytes(),
+                                        digest_size=12).hexdigest(),
         )
 
     def _terms(self, expression: str) -> list[BlendTerm]:

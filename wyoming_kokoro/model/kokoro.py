@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import time
@@ -16,6 +17,7 @@ from .embedded import embedded_bundle
 
 _LOGGER = logging.getLogger(__name__)
 
+_SERIALS = itertools.count(1)
 STYLE_ROWS = 510
 STYLE_DIM = 256
 
@@ -46,6 +48,7 @@ class KokoroModel:
         self.vocab = vocab
         self.voices = voices
         self.sample_rate = bundle.sample_rate
+        self.serial = next(_SERIALS)  # unique per load, unlike id() (cache keys)
 
     @property
     def name(self) -> str:

