@@ -28,6 +28,7 @@ from .model.kokoro import KokoroModel
 from .model.manager import ModelManager
 from .text.g2p import G2P, G2PUnavailable
 from .text.language import pick_language
+from .text.normalize import normalize
 from .text.split import SentenceSplitter, split_phonemes
 from .voices import UnknownVoice, Voice, VoiceCatalog
 
@@ -152,6 +153,9 @@ class Utterance:
     def _phonemize(self, sentence: str) -> list[str]:
         language = pick_language(sentence, self.voice.language,
                                  self.config.text.fallback_language)
+        sentence = normalize(sentence, language, self.config.text.normalize.options(language))
+        if not sentence:  # only markup or emoji
+            return []
         try:
             phonemes = self.service.g2p(language, sentence)
         except G2PUnavailable as err:
