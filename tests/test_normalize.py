@@ -173,8 +173,17 @@ OTHER_LANGUAGES = [
     # British English
     ("en-gb", "On 15/03/2024 at 19:45.", "On the fifteenth of March, twenty twenty-four at "
                                           "nineteen forty-five."),
-    # languages without a lexicon: markup only, digits left to their phonemizers
-    ("ja", "**今日**は22.5°Cです🎉!!!", "今日は22.5°Cです!"),
+    # Japanese: digits stay for pyopenjtalk, the symbols around them get words
+    ("ja", "**今日**は22.5°Cです🎉!!!", "今日は22点5度です!"),
+    ("ja", "気温は-5℃、湿度は65%です。", "気温はマイナス5度、湿度は65パーセントです。"),
+    ("ja", "タイマーを7:30にセットしました。", "タイマーを7時30分にセットしました。"),
+    ("ja", "アラームは7:30 pmです。", "アラームは午後7時30分です。"),
+    ("ja", "会議は2024-03-15です。", "会議は2024年3月15日です。"),
+    ("ja", "合計は$5.30、または1,234円です。", "合計は5ドル30セント、または1234円です。"),
+    ("ja", "1-2日かかります。", "1から2日かかります。"),
+    ("ja", "外は72°Fです。", "外は華氏72度です。"),
+    ("ja", "華氏72°Fです。", "華氏72度です。"),
+    # languages without rules: markup only, digits left to their phonemizers
     ("zh", "- 今天是22.5°C。", "今天是22.5°C。"),
     ("hi", "## तापमान 22°C है", "तापमान 22°C है"),
 ]
@@ -346,3 +355,15 @@ def test_streamed_sentences_normalize_like_the_whole_text():
         "Timer set for seven thirty a.m. tomorrow.",
         "That's five point three billion dollars, for example a lot.",
     ]
+
+
+def test_a_failing_rule_costs_only_its_own_reading(monkeypatch, caplog):
+    from wyoming_kokoro.text.rules import rules_for
+
+    def broken(text):
+        raise ValueError("bug")
+
+    monkeypatch.setattr(rules_for("en-us"), "times", broken)
+    assert normalize("At 7:30, **it** is 22°C", "en-us") == (
+        "At seven:thirty, it is twenty-two degrees Celsius")
+    assert "rule 'times' failed" in caplog.text

@@ -20,19 +20,21 @@ _QUOTE = re.compile(r"^\s*(?:>\s?)+")
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
 _TASK = re.compile(r"^\[[ xX]\]\s+")
 
+# Every span stops at its own delimiter ([^*] rather than .+?), so a line full of unmatched
+# markers is scanned in linear time, not quadratic.
 _INLINE: tuple[tuple[re.Pattern[str], str], ...] = (
     # a fence the sentence splitter joined onto a sentence: "Pay $5. ```"
     (re.compile(r"(?:(?<=\s)|^)(?:```|~~~)[\w+-]*(?=\s|$)"), ""),
-    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),  # image -> alt text
-    (re.compile(r"\[([^\]]+)\]\((?:[^()]|\([^)]*\))*\)"), r"\1"),  # link -> its text
-    (re.compile(r"\[([^\]]+)\]\[[^\]]*\]"), r"\1"),  # reference link
+    (re.compile(r"!\[([^\]\n]*)\]\([^)\n]*\)"), r"\1"),  # image -> alt text
+    (re.compile(r"\[([^\]\n]+)\]\((?:[^()\n]|\([^()\n]*\))*\)"), r"\1"),  # link -> text
+    (re.compile(r"\[([^\]\n]+)\]\[[^\]\n]*\]"), r"\1"),  # reference link
     (re.compile(r"<((?:https?://|mailto:)[^>\s]+)>"), r"\1"),  # autolink
-    (re.compile(r"(`+)(.+?)\1"), r"\2"),  # inline code
-    (re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*"), r"\1"),
-    (re.compile(r"(?<!\w)__(?=\S)(.+?)(?<=\S)__(?!\w)"), r"\1"),
-    (re.compile(r"(?<![\w*])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])"), r"\1"),
-    (re.compile(r"(?<![\w_])_(?=[^\s_])(.+?)(?<=[^\s_])_(?![\w_])"), r"\1"),
-    (re.compile(r"~~(?=\S)(.+?)(?<=\S)~~"), r"\1"),
+    (re.compile(r"(`+)([^`\n]+)\1"), r"\2"),  # inline code
+    (re.compile(r"\*\*(?=[^\s*])((?:[^*\n]|\*(?!\*))+?)(?<=[^\s*])\*\*"), r"\1"),
+    (re.compile(r"(?<!\w)__(?=[^\s_])((?:[^_\n]|_(?!_))+?)(?<=[^\s_])__(?!\w)"), r"\1"),
+    (re.compile(r"(?<![\w*])\*(?=[^\s*])([^*\n]+?)(?<=[^\s*])\*(?![\w*])"), r"\1"),
+    (re.compile(r"(?<![\w_])_(?=[^\s_])([^_\n]+?)(?<=[^\s_])_(?![\w_])"), r"\1"),
+    (re.compile(r"~~(?=[^\s~])([^~\n]+?)(?<=[^\s~])~~"), r"\1"),
     (re.compile(r"<br\s*/?>", re.IGNORECASE), " "),
 )
 

@@ -4,17 +4,22 @@
     -> "It's twenty-two point five degrees Celsius and sixty-five percent humidity"
 
 Runs per sentence on worker threads: a pure function over patterns compiled once per language.
-English (en-us, en-gb), French, Spanish, Italian and Portuguese (Brazil) get every rule; the other
-languages (hi, ja, zh) get the language-neutral ones (markdown, emoji, punctuation) and keep their
-digits, which their phonemizers read themselves.
+English (en-us, en-gb), French, Spanish, Italian and Portuguese (Brazil) get every rule. Japanese
+keeps its digits for pyopenjtalk but gets words for the symbols around them ("22.5°C" ->
+"22点5度", "7:30" -> "7時30分"). Hindi and Chinese get the language-neutral rules (markdown,
+emoji, punctuation) and keep their digits, which their phonemizers read themselves.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from . import markup
 from .rules import ORDER, rules_for
+from .rules_ja import JapaneseRules
+
+_LOGGER = logging.getLogger(__name__)
 
 EMOJI_POLICIES = ("drop", "keep")
 
@@ -45,6 +50,7 @@ class NormalizeOptions:
 DEFAULT_OPTIONS = NormalizeOptions()
 
 _SWITCH = {name: name for name in ORDER} | {"decades": "years"}
+_OTHER_RULES = {"ja": JapaneseRules()}
 
 
 def normalize(text: str, language: str, options: NormalizeOptions = DEFAULT_OPTIONS) -> str:
@@ -55,11 +61,14 @@ def normalize(text: str, language: str, options: NormalizeOptions = DEFAULT_OPTI
         text = markup.strip_markdown(text)
     if options.emoji == "drop":
         text = markup.drop_emoji(text)
-    rules = rules_for(language)
+    rules = rules_for(language) or _OTHER_RULES.get(language)
     if rules is not None:
         for name in ORDER:
             if getattr(options, _SWITCH[name]):
-                text = getattr(rules, name)(text)
+                try:
+                    text = getattr(rules, name)(text)
+                except Exception:  # a reading mistake must never cost the whole sentence
+                    _LOGGER.exception("Normalization rule %r failed on %r", name, text[:200])
     if options.punctuation:
         text = markup.tame_punctuation(text)
     return markup.tidy(text)

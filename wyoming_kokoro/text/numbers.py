@@ -18,6 +18,7 @@ from .lexicon import Lexicon, Noun
 
 NBSP = "\u00a0\u202f"  # no-break space, narrow no-break space (French thousands, "22 %")
 MAX_DIGITS = 15  # longer integers are read digit by digit
+MAX_ORDINAL_DIGITS = 9  # num2words' ordinals break on huge numbers in some languages
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,9 @@ class Speaker:
         return self._agree(words, gender, before_noun) if gender or before_noun else words
 
     def ordinal(self, n: int, gender: str = "m") -> str:
-        words = num2words(n, lang=self.lang, to="ordinal")
+        if len(str(n)) > MAX_ORDINAL_DIGITS:
+            return self.cardinal(n)
+        words = num2words(n, lang=self.lang, to="ordinal").replace(",", "")
         if gender == "f":
             return self._feminine_ordinal(words)
         return words
