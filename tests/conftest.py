@@ -9,6 +9,10 @@ from .serverproc import ServerProcess
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+# Unique per test run: test sessions running side by side on one machine must not collide on
+# the mDNS name (zeroconf refuses a name another host process already advertises).
+ZEROCONF_NAME = f"kokoro-pytest-{os.getpid()}"
+
 
 @pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory) -> Path:
@@ -37,7 +41,7 @@ def start_server(tmp_path_factory, cache_dir):
 @pytest.fixture(scope="session")
 def server(start_server) -> ServerProcess:
     """The shared server: embedded model, default config, advertised over zeroconf on loopback."""
-    return start_server("--zeroconf", f"kokoro-pytest-{os.getpid()}")
+    return start_server("--zeroconf", ZEROCONF_NAME)
 
 
 @pytest.fixture(scope="session")

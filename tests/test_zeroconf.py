@@ -10,6 +10,8 @@ from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZerocon
 
 from wyoming_kokoro.discovery import SERVICE_TYPE, advertised_address
 
+from .conftest import ZEROCONF_NAME
+
 
 async def _browse(timeout: float = 15.0) -> dict[str, AsyncServiceInfo]:
     zc = AsyncZeroconf(interfaces=["127.0.0.1"], ip_version=IPVersion.V4Only)
@@ -37,7 +39,7 @@ async def _browse(timeout: float = 15.0) -> dict[str, AsyncServiceInfo]:
 
 def test_the_server_is_advertised_as_wyoming_over_zeroconf(server):
     found = asyncio.run(_browse())
-    name = f"kokoro-pytest-{os.getpid()}.{SERVICE_TYPE}"
+    name = f"{ZEROCONF_NAME}.{SERVICE_TYPE}"
     assert name in found, list(found)
     info = found[name]
     assert info.port == server.port

@@ -20,6 +20,7 @@ from typing import Any, Union
 import yaml
 
 from .text.language import LANGUAGES
+from .text.normalize import EMOJI_POLICIES, NormalizeOptions
 
 
 class ConfigError(ValueError):
@@ -60,12 +61,69 @@ class VoiceSettings:
 
 
 @dataclass(frozen=True)
+class NormalizeRules:
+    """Per-language overrides of the normalization switches; empty = as in text.normalize."""
+
+    enabled: bool | None = _opt(None, doc="normalize at all")
+    markdown: bool | None = _opt(None, doc="markdown to its spoken content")
+    emoji: str | None = _opt(None, doc="what happens to emoji", choices=EMOJI_POLICIES)
+    punctuation: bool | None = _opt(None, doc="tame repeated punctuation")
+    urls: bool | None = _opt(None, doc="URLs and e-mail addresses")
+    abbreviations: bool | None = _opt(None, doc="Dr., e.g., etc.")
+    symbols: bool | None = _opt(None, doc="&, ~, #1, No. 5, 2 + 2")
+    dates: bool | None = _opt(None, doc="2024-03-15, 15/03/2024, March 15")
+    times: bool | None = _opt(None, doc="7:30 am, 19:45")
+    currency: bool | None = _opt(None, doc="$5.30, 5,30 €, $5.3 billion")
+    temperatures: bool | None = _opt(None, doc="22.5°C, 72°F")
+    percent: bool | None = _opt(None, doc="65%")
+    units: bool | None = _opt(None, doc="km, km/h, kWh, kg, min ...")
+    ordinals: bool | None = _opt(None, doc="1st, 2e, 3º")
+    years: bool | None = _opt(None, doc="in 1999, 2020-2024, the 1990s")
+    ranges: bool | None = _opt(None, doc="1-2")
+    numbers: bool | None = _opt(None, doc="cardinals, decimals, negatives, fractions, phones")
+
+
+@dataclass(frozen=True)
+class NormalizeConfig:
+    """text.normalize: rewrite numbers, units, markdown ... as words before phonemizing."""
+
+    enabled: bool = _opt(True, doc="normalize at all")
+    markdown: bool = _opt(True, doc="markdown to its spoken content")
+    emoji: str = _opt("drop", doc="what happens to emoji", choices=EMOJI_POLICIES)
+    punctuation: bool = _opt(True, doc="tame repeated punctuation")
+    urls: bool = _opt(True, doc="URLs and e-mail addresses")
+    abbreviations: bool = _opt(True, doc="Dr., e.g., etc.")
+    symbols: bool = _opt(True, doc="&, ~, #1, No. 5, 2 + 2")
+    dates: bool = _opt(True, doc="2024-03-15, 15/03/2024, March 15")
+    times: bool = _opt(True, doc="7:30 am, 19:45")
+    currency: bool = _opt(True, doc="$5.30, 5,30 €, $5.3 billion")
+    temperatures: bool = _opt(True, doc="22.5°C, 72°F")
+    percent: bool = _opt(True, doc="65%")
+    units: bool = _opt(True, doc="km, km/h, kWh, kg, min ...")
+    ordinals: bool = _opt(True, doc="1st, 2e, 3º")
+    years: bool = _opt(True, doc="in 1999, 2020-2024, the 1990s")
+    ranges: bool = _opt(True, doc="1-2")
+    numbers: bool = _opt(True, doc="cardinals, decimals, negatives, fractions, phones")
+    languages: dict[str, NormalizeRules] = _opt(
+        {}, doc="per-language overrides, keyed by language code", choices=tuple(LANGUAGES))
+
+    def options(self, language: str) -> NormalizeOptions:
+        """The switches for ``language``: these, with its overrides applied."""
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(NormalizeOptions)}
+        if (override := self.languages.get(language)) is not None:
+            values.update({k: v for k, v in dataclasses.asdict(override).items()
+                           if v is not None})
+        return NormalizeOptions(**values)
+
+
+@dataclass(frozen=True)
 class TextConfig:
     fallback_language: str = _opt(
         "en-us", doc="language for text whose script the voice's language cannot read",
         choices=tuple(LANGUAGES))
     max_chars: int = _opt(100_000, doc="longest text accepted in one request", lo=1)
     quick_start: bool = _opt(True, doc="speak a reply's first phrase as soon as it is ready")
+    normalize: NormalizeConfig = field(default_factory=NormalizeConfig)
 
 
 @dataclass(frozen=True)
@@ -186,6 +244,10 @@ def _convert(value: Any, typ: Any, path: str, meta: Mapping[str, Any]) -> Any:
             return {}
         if not isinstance(value, Mapping):
             raise ConfigError(f"{path}: must be a mapping, got {_show(value)}")
+        keys = meta.get("choices")  # for a mapping: the keys it may have
+        for k in value:
+            if keys and k not in keys:
+                raise ConfigError(f"{path}.{k}: unknown key; must be one of {', '.join(keys)}")
         return {str(k): _convert(v, value_type, f"{path}.{k}", {}) for k, v in value.items()}
     if typ is bool:
         if isinstance(value, bool):

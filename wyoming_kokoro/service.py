@@ -35,6 +35,7 @@ from .model.manager import ModelManager
 from .scheduler import Scheduler
 from .text.g2p import G2P, G2PUnavailable
 from .text.language import pick_language
+from .text.normalize import NormalizeOptions, normalize
 from .text.split import SentenceSplitter, split_head, split_phonemes
 from .voices import UnknownVoice, Voice, VoiceCatalog
 
@@ -112,14 +113,21 @@ class SynthesisService:
             finally:
                 self.active -= 1
 
-    async def phonemize(self, language: str, text: str) -> str:
-        cached = self.phonemes.get((language, text))
+    async def phonemize(self, language: str, text: str, options: NormalizeOptions) -> str:
+        """Normalize and phonemize on the G2P thread; "" when nothing is left to speak."""
+        key = (language, text, options)
+        cached = self.phonemes.get(key)
         if cached is not None:
             return cached
         loop = asyncio.get_running_loop()
-        phonemes = await loop.run_in_executor(self._g2p_thread, self.g2p, language, text)
-        self.phonemes.put((language, text), phonemes)
+        phonemes = await loop.run_in_executor(self._g2p_thread, self._to_phonemes, language,
+                                              text, options)
+        self.phonemes.put(key, phonemes)
         return phonemes
+
+    def _to_phonemes(self, language: str, text: str, options: NormalizeOptions) -> str:
+        spoken = normalize(text, language, options)
+        return self.g2p(language, spoken) if spoken else ""
 
     async def synthesize(self, deadline: float, model: KokoroModel, voice: Voice,
                          phonemes: str, speed: float) -> bytes:
@@ -252,9 +260,10 @@ class Utterance:
     async def _phonemize(self, sentence: str) -> list[str]:
         language = pick_language(sentence, self.voice.language,
                                  self.config.text.fallback_language)
+        options = self.config.text.normalize.options(language)
         try:
-            phonemes = await self.service.phonemize(language, sentence)
+            phonemes = await self.service.phonemize(language, sentence, options)
         except G2PUnavailable as err:
             raise RequestError(str(err), "language-unavailable") from err
         _LOGGER.debug("[%s] %r -> %r", language, sentence, phonemes)
-        return split_phonemes(phonemes, PIECE_PHONEMES)
+        return split_phonemes(phonemes, PIECE_PHONEMES) if phonemes else []

@@ -9,9 +9,19 @@ MAX_PHONEMES = 510
 
 # Words whose trailing period does not end a sentence.
 _ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof sr jr st vs mt ft no nr approx fig e.g i.e cf al gen col lt sgt capt "
-    "rev hon est dept univ inc ltd co corp jan feb mar apr jun jul aug sep sept oct nov dec".split()
+    "mr mrs ms dr prof sr jr st vs mt ft approx fig e.g i.e cf gen col lt sgt capt rev hon "
+    "appt avg ave blvd rd apt ca w/o "
+    # French, Spanish, Italian, Portuguese
+    "mme mlle env ex ej sra srta dra ud uds vd aprox av avda pág pag núm tel tél sig sig.ra "
+    "sig.na dott dott.ssa prof.ssa profa ee".split()
 )
+# Abbreviations that also end sentences ("at 7 a.m. Then ..."): the period ends the sentence
+# only when the next word starts with a capital letter, so a streamed sentence waits for it.
+_MAYBE_FINAL = frozenset(
+    "a.m p.m etc ecc no nr al est dept univ inc ltd co corp min uu "
+    "jan feb mar apr jun jul aug sep sept oct nov dec".split()
+)
+_LIST_NUMBER = re.compile(r"\s*\d{1,3}")  # "1. Buy milk": a list marker, not a sentence
 
 # A sentence ends after terminal punctuation (and closing quotes/brackets) followed by whitespace,
 # or right after CJK terminal punctuation, or at a line break. A clause ends at , ; : or a dash
@@ -26,14 +36,17 @@ _WORD_BEFORE = re.compile(r"(\S+)$")
 _LOOKBACK = 16  # a boundary match is never longer than this: rescan only the buffer's tail
 
 
-def _is_abbreviation(text_before: str) -> bool:
+def _abbreviation(text_before: str) -> str | None:
+    """``always`` / ``maybe`` if the word before a period is an abbreviation, else None."""
     match = _WORD_BEFORE.search(text_before)
     if not match:
-        return False
+        return None
     word = match.group(1).lstrip("(\"'“‘[").lower()
     if len(word) == 1 and word.isalpha():  # an initial: "J. R. R. Tolkien"
-        return True
-    return word in _ABBREVIATIONS
+        return "always"
+    if word in _ABBREVIATIONS:
+        return "always"
+    return "maybe" if word in _MAYBE_FINAL else None
 
 
 def _speakable(sentence: str) -> bool:
@@ -69,9 +82,22 @@ class SentenceSplitter:
             if kind == "clause":
                 if not self.clauses or len(self._buffer[start:end].strip()) < self.min_clause:
                     continue
-            elif kind == "latin" and match.group("latin") == "." and \
-                    _is_abbreviation(self._buffer[start:match.start()]):
-                continue
+            elif kind == "latin" and match.group("latin") == ".":
+                before = self._buffer[start:match.start()]
+                if _LIST_NUMBER.fullmatch(before):
+                    continue
+                abbreviation = _abbreviation(before)
+                if abbreviation == "always":
+                    continue
+                if abbreviation == "maybe":
+                    gap = self._buffer[end:]
+                    rest = gap.lstrip()
+                    if "\n" in gap[:len(gap) - len(rest)]:
+                        continue  # the line break ends the sentence
+                    if not rest:
+                        break  # the next word decides
+                    if not rest[0].isupper():
+                        continue
             elif kind == "cjk" and end == len(self._buffer):
                 break  # closing quotes may still follow in the next chunk
             self._emit(sentences, self._buffer[start:end])
