@@ -144,3 +144,25 @@ def test_dockerfile_conventions():
     for source in re.findall(r"^COPY (?!--from)(.+) \S+$", dockerfile, re.MULTILINE):
         for path in source.replace("\\\n", " ").split():
             assert path.split("/")[0] in allowed, path
+
+
+def test_the_model_stage_has_every_module_fetch_needs(tmp_path):
+    """The Dockerfile's model stage copies only the fetch code (so source edits do not download
+    the model again); the fetch must run from exactly those files."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    stage = dockerfile.split(" AS model\n", 1)[1].split("\nFROM ", 1)[0]
+    for copy in re.findall(r"^COPY ((?:.*\\\n)*.*)$", stage, re.MULTILINE):
+        *sources, dest = copy.replace("\\\n", " ").split()
+        for source in sources:  # Docker semantics: a directory's contents go to dest
+            if (ROOT / source).is_dir():
+                shutil.copytree(ROOT / source, tmp_path / dest, dirs_exist_ok=True)
+            else:
+                (tmp_path / dest).mkdir(parents=True, exist_ok=True)
+                shutil.copy(ROOT / source, tmp_path / dest)
+    probe = ("import sys, wyoming_kokoro.model.fetch as f, wyoming_kokoro.model.sources as s;"
+             "assert f.__file__.startswith(sys.argv[1]), f.__file__;"
+             "print(len(s.load_sources(s.builtin()).packs))")
+    out = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "54"

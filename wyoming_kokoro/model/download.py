@@ -24,6 +24,7 @@ from .sources import Remote
 _LOGGER = logging.getLogger(__name__)
 _BLOCK = 1 << 16
 _RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
+_PROGRESS_MIN = 16 << 20  # log progress for files of at least 16 MiB
 
 
 class DownloadError(RuntimeError):
@@ -116,6 +117,9 @@ class Downloader:
             length = response.headers.get("Content-Length")
             expected = offset + int(length) if length and length.isdigit() else remote.size
             received = offset
+            total = expected or 0
+            step = total // 10 if total >= _PROGRESS_MIN else 0
+            report = received + step
             try:
                 with open(part, mode) as out:
                     while block := response.read(_BLOCK):
@@ -123,6 +127,9 @@ class Downloader:
                         received += len(block)
                         if remote.size is not None and received > remote.size:
                             break
+                        if step and received >= report:
+                            _LOGGER.info("%s: %d%%", remote.name, 100 * received // total)
+                            report += step
                     out.flush()
                     os.fsync(out.fileno())
             except (OSError, http.client.HTTPException) as err:
