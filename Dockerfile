@@ -61,8 +61,9 @@ FROM debian:${DEBIAN_RELEASE}-slim
 RUN apt-get update \
     && apt-get install -y --no-install-recommends tini \
     && rm -rf /var/lib/apt/lists/* \
+    && groupadd --system --gid 10200 kokoro \
     && useradd --system --no-log-init --create-home --home-dir /home/kokoro --uid 10200 \
-        --user-group --shell /usr/sbin/nologin kokoro \
+        --gid 10200 --shell /usr/sbin/nologin kokoro \
     && mkdir -p /config \
     && chown 10200:10200 /config
 COPY --from=build /opt/python /opt/python
@@ -72,6 +73,7 @@ COPY config.yaml /opt/kokoro/config.yaml
 COPY docker/entrypoint.sh docker/healthcheck.sh /opt/kokoro/bin/
 
 ENV PATH=/opt/venv/bin:$PATH \
+    HOME=/home/kokoro \
     HF_HUB_OFFLINE=1 \
     PYTHONUNBUFFERED=1 \
     KOKORO_BUNDLE=/opt/kokoro/model \
