@@ -73,15 +73,16 @@ def configure_logging(debug: bool) -> None:
         stream=sys.stderr,
     )
     if not debug:
-        for noisy in ("jieba", "phonemizer", "numba"):
+        for noisy in ("jieba", "phonemizer", "numba", "watchfiles"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     configure_logging(bool(args.debug))
+    overrides = overrides_from_args(args)
     try:
-        config: Config = load_config(args.config, overrides_from_args(args))
+        config: Config = load_config(args.config, overrides)
     except ConfigError as err:
         _LOGGER.error("Invalid configuration: %s", err)
         return 2
@@ -90,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from .app import App  # heavy imports after the config is known to be valid
 
-    app = App(config, args.config)
+    app = App(config, args.config, overrides)
     try:
         asyncio.run(app.run())
     except (ConfigError, BundleError) as err:

@@ -39,6 +39,7 @@ class ServerConfig:
     uri: str = _opt("tcp://0.0.0.0:10200", doc="where the Wyoming server listens")
     zeroconf: bool = _opt(False, doc="advertise the server over mDNS as _wyoming._tcp")
     zeroconf_name: str | None = _opt(None, doc="mDNS service name (default kokoro-<hostname>)")
+    watch_config: bool = _opt(True, doc="reload the config file when it changes")
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     default_voice: str = _opt("jf_alpha", doc="voice used when a request names none")
     voices: dict[str, VoiceSettings] = _opt({}, doc="per-voice settings")
+    mixes: dict[str, str] = _opt({}, doc="named voice blends")
     text: TextConfig = field(default_factory=TextConfig)
     audio: AudioConfig = field(default_factory=AudioConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)

@@ -56,8 +56,18 @@ class SynthesisService:
     def __init__(self, manager: ModelManager, g2p: G2P, workers: int = 1) -> None:
         self.manager = manager
         self.g2p = g2p
+        self.workers = workers
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kokoro")
         self._catalog: tuple[int, int, VoiceCatalog] | None = None
+
+    def configure(self, config: Config) -> None:
+        """Apply a new config snapshot's limits; work already queued finishes where it is."""
+        workers = config.limits.workers
+        if workers != self.workers:
+            old, self._executor = self._executor, ThreadPoolExecutor(
+                max_workers=workers, thread_name_prefix="kokoro")
+            self.workers = workers
+            old.shutdown(wait=False)
 
     def catalog(self, config: Config, model: KokoroModel | None = None) -> VoiceCatalog:
         """Voices of the given (default: active) model under ``config``; cached."""
@@ -86,10 +96,12 @@ class SynthesisService:
     async def run(self, func, *args):
         return await asyncio.get_running_loop().run_in_executor(self._executor, func, *args)
 
-    def warm_up(self, config: Config) -> None:
-        """Load the phonemizers a default request needs and run the model once (blocking)."""
-        model = self.manager.active
-        voice = self.catalog(config, model).default
+    def warm_up(self, config: Config, model: KokoroModel) -> None:
+        """Load the phonemizers a default request needs and run the model once (blocking).
+
+        Raises ConfigError when ``config`` does not fit ``model`` (e.g. an unknown default voice).
+        """
+        voice = VoiceCatalog(model.voices, config).default
         self.g2p.warm_up([voice.language, config.text.fallback_language])
         model.infer(self.g2p(voice.language, "Hello."), voice.pack, 1.0)
 
