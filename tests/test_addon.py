@@ -26,21 +26,23 @@ from .serverproc import free_port, server_env
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = ["--uri", "tcp://0.0.0.0:10200", "--bundle", "/opt/kokoro/model"]
-DEFAULT_FLAGS = ["--voice", "af_heart", "--speed", "1", "--backend", "onnx", "--threads", "0"]
+REST = ["--speed", "1", "--backend", "onnx", "--threads", "0"]  # defaults after --voice
+HEART = ["--voice", "af_heart"]
 
 
 @pytest.mark.parametrize(
     ("options", "flags"),
     [
-        ({}, DEFAULT_FLAGS),
-        (dict(AddonOptions().__dict__), DEFAULT_FLAGS),
-        ({"voice": "bf_emma"}, ["--voice", "bf_emma", *DEFAULT_FLAGS[2:]]),
-        ({"speed": 1.25}, [*DEFAULT_FLAGS[:2], "--speed", "1.25", *DEFAULT_FLAGS[4:]]),
-        ({"speed": 2}, [*DEFAULT_FLAGS[:2], "--speed", "2", *DEFAULT_FLAGS[4:]]),
-        ({"backend": "torch"}, [*DEFAULT_FLAGS[:4], "--backend", "torch", *DEFAULT_FLAGS[6:]]),
-        ({"threads": 2}, [*DEFAULT_FLAGS[:6], "--threads", "2"]),
-        ({"debug": True}, [*DEFAULT_FLAGS, "--debug"]),
-        ({"debug": False, "old_option": 1}, DEFAULT_FLAGS),  # unknown options are ignored
+        (dict(AddonOptions().__dict__), [*HEART, *REST]),  # the add-on's default options
+        ({}, REST),  # no voice: config.yaml's default_voice (which may name a blend)
+        ({"voice": "bf_emma"}, ["--voice", "bf_emma", *REST]),
+        ({"voice": None}, REST),
+        ({"speed": 1.25}, ["--speed", "1.25", *REST[2:]]),
+        ({"speed": 2}, ["--speed", "2", *REST[2:]]),
+        ({"backend": "torch"}, [*REST[:2], "--backend", "torch", *REST[4:]]),
+        ({"threads": 2}, [*REST[:4], "--threads", "2"]),
+        ({"voice": "af_heart", "debug": True}, [*HEART, *REST, "--debug"]),
+        ({"voice": "af_heart", "old_option": 1}, [*HEART, *REST]),  # unknown: ignored
     ],
 )
 def test_options_map_to_server_flags(options, flags):

@@ -38,8 +38,9 @@ _VOICE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 SEED_HEADER = """\
 # wyoming-kokoro add-on configuration, reloaded while the add-on runs (no restart needed).
 # The add-on options (voice, speed, backend, threads, debug) override default_voice,
-# audio.speed, model.backend, model.threads and debug below; the model bundle and the listen
-# address are set by the add-on. Delete this file to get the defaults back on the next start.
+# audio.speed, model.backend, model.threads and debug below (clear the voice option to use
+# default_voice, e.g. a blend from mixes); the model bundle and the listen address are set by
+# the add-on. Delete this file to get the defaults back on the next start.
 #
 """
 
@@ -50,9 +51,10 @@ class AddonError(ValueError):
 
 @dataclass(frozen=True)
 class AddonOptions:
-    """The add-on's options, with the defaults of ``addon/config.yaml``."""
+    """The add-on's options, with the defaults of ``addon/config.yaml``. ``voice`` is optional:
+    unset, the server uses ``default_voice`` from config.yaml (which may name a blend)."""
 
-    voice: str = "af_heart"
+    voice: str | None = "af_heart"
     speed: float = 1.0
     backend: str = "onnx"
     threads: int = 0
@@ -60,7 +62,8 @@ class AddonOptions:
 
 
 def parse_options(data: Mapping[str, Any]) -> AddonOptions:
-    """Validate options.json content; missing options take their defaults."""
+    """Validate options.json content. A missing ``voice`` means "use config.yaml's
+    default_voice"; other missing options take their defaults."""
     if not isinstance(data, Mapping):
         raise AddonError(f"options: must be a JSON object, got {type(data).__name__}")
     known = {f.name for f in fields(AddonOptions)}
@@ -69,8 +72,8 @@ def parse_options(data: Mapping[str, Any]) -> AddonOptions:
             _LOGGER.warning("Ignoring unknown add-on option '%s'", key)
     defaults = AddonOptions()
     values = {key: data.get(key, getattr(defaults, key)) for key in known}
-    voice, speed, threads = values["voice"], values["speed"], values["threads"]
-    if not isinstance(voice, str) or not _VOICE.match(voice):
+    voice, speed, threads = data.get("voice"), values["speed"], values["threads"]
+    if voice is not None and (not isinstance(voice, str) or not _VOICE.match(voice)):
         raise AddonError(f"voice: must be a voice name such as af_heart, got {_show(voice)}")
     if isinstance(speed, bool) or not isinstance(speed, (int, float)):
         raise AddonError(f"speed: must be a number, got {_show(speed)}")
@@ -107,8 +110,10 @@ def server_args(options: AddonOptions, *, uri: str = URI, bundle: Path | None = 
         args += ["--bundle", str(bundle)]
     if config is not None:
         args += ["--config", str(config)]
-    args += ["--voice", options.voice, "--speed", f"{options.speed:g}",
-             "--backend", options.backend, "--threads", str(options.threads)]
+    if options.voice is not None:
+        args += ["--voice", options.voice]
+    args += ["--speed", f"{options.speed:g}", "--backend", options.backend,
+             "--threads", str(options.threads)]
     if options.debug:
         args.append("--debug")
     return args
