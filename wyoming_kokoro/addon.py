@@ -1,0 +1,182 @@
+"""Home Assistant add-on entry point: add-on options -> ``wyoming-kokoro`` arguments.
+
+The Supervisor writes the options the user set (``addon/config.yaml`` schema) to
+``/data/options.json``. This module validates them, seeds the user's ``config.yaml`` in the
+add-on config folder (``/config`` in the container, ``addon_configs/<slug>`` on the host; the
+server reloads it while running) from the documented default, and execs the server::
+
+    python -m wyoming_kokoro.addon [--dry-run] [extra wyoming-kokoro flags]
+
+Paths can be overridden by environment variables (tests, custom images): ``KOKORO_ADDON_OPTIONS``,
+``KOKORO_ADDON_CONFIG_DIR``, ``KOKORO_BUNDLE`` (empty: the embedded model) and ``KOKORO_URI``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .fsutil import write_atomic
+
+_LOGGER = logging.getLogger("wyoming_kokoro.addon")
+
+OPTIONS_FILE = Path("/data/options.json")
+CONFIG_DIR = Path("/config")
+BUNDLE = Path("/opt/kokoro/model")
+URI = "tcp://0.0.0.0:10200"
+BACKENDS = ("onnx", "torch")
+_VOICE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+SEED_HEADER = """\
+# wyoming-kokoro add-on configuration, reloaded while the add-on runs (no restart needed).
+# The add-on options (voice, speed, backend, threads, debug) override default_voice,
+# audio.speed, model.backend, model.threads and debug below (clear the voice option to use
+# default_voice, e.g. a blend from mixes); the model bundle and the listen address are set by
+# the add-on. Delete this file to get the defaults back on the next start.
+#
+"""
+
+
+class AddonError(ValueError):
+    """An add-on option is invalid; the message names the option and the reason."""
+
+
+@dataclass(frozen=True)
+class AddonOptions:
+    """The add-on's options, with the defaults of ``addon/config.yaml``. ``voice`` is optional:
+    unset, the server uses ``default_voice`` from config.yaml (which may name a blend)."""
+
+    voice: str | None = "af_heart"
+    speed: float = 1.0
+    backend: str = "onnx"
+    threads: int = 0
+    debug: bool = False
+
+
+def parse_options(data: Mapping[str, Any]) -> AddonOptions:
+    """Validate options.json content. A missing ``voice`` means "use config.yaml's
+    default_voice"; other missing options take their defaults."""
+    if not isinstance(data, Mapping):
+        raise AddonError(f"options: must be a JSON object, got {type(data).__name__}")
+    known = {f.name for f in fields(AddonOptions)}
+    for key in data:
+        if key not in known:
+            _LOGGER.warning("Ignoring unknown add-on option '%s'", key)
+    defaults = AddonOptions()
+    values = {key: data.get(key, getattr(defaults, key)) for key in known}
+    voice, speed, threads = data.get("voice"), values["speed"], values["threads"]
+    if voice is not None and (not isinstance(voice, str) or not _VOICE.match(voice)):
+        raise AddonError(f"voice: must be a voice name such as af_heart, got {_show(voice)}")
+    if isinstance(speed, bool) or not isinstance(speed, (int, float)):
+        raise AddonError(f"speed: must be a number, got {_show(speed)}")
+    if not 0.5 <= speed <= 2.0:
+        raise AddonError(f"speed: must be between 0.5 and 2.0, got {_show(speed)}")
+    if values["backend"] not in BACKENDS:
+        raise AddonError(f"backend: must be one of {', '.join(BACKENDS)}, "
+                         f"got {_show(values['backend'])}")
+    if isinstance(threads, bool) or not isinstance(threads, int) or not 0 <= threads <= 256:
+        raise AddonError(f"threads: must be a whole number from 0 (all cores) to 256, "
+                         f"got {_show(threads)}")
+    if not isinstance(values["debug"], bool):
+        raise AddonError(f"debug: must be true or false, got {_show(values['debug'])}")
+    return AddonOptions(voice=voice, speed=float(speed), backend=values["backend"],
+                        threads=threads, debug=values["debug"])
+
+
+def load_options(path: Path) -> AddonOptions:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        raise AddonError(f"{path}: no add-on options file (the Supervisor writes it when the "
+                         f"add-on starts)") from err
+    except (OSError, ValueError) as err:
+        raise AddonError(f"{path}: unreadable add-on options: {err}") from err
+    return parse_options(data)
+
+
+def server_args(options: AddonOptions, *, uri: str = URI, bundle: Path | None = BUNDLE,
+                config: Path | None = None) -> list[str]:
+    """The ``wyoming-kokoro`` flags for these options."""
+    args = ["--uri", uri]
+    if bundle is not None:
+        args += ["--bundle", str(bundle)]
+    if config is not None:
+        args += ["--config", str(config)]
+    if options.voice is not None:
+        args += ["--voice", options.voice]
+    args += ["--speed", f"{options.speed:g}", "--backend", options.backend,
+             "--threads", str(options.threads)]
+    if options.debug:
+        args.append("--debug")
+    return args
+
+
+def default_config() -> str:
+    """The documented default config.yaml (packaged in the wheel; the repo's in a checkout)."""
+    packaged = resources.files(__package__) / "default_config.yaml"
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    return (Path(__file__).resolve().parent.parent / "config.yaml").read_text(encoding="utf-8")
+
+
+def seed_config(config_dir: Path) -> Path | None:
+    """``config_dir/config.yaml``, written from the default if absent; None if it cannot be."""
+    path = config_dir / "config.yaml"
+    if path.is_file():
+        return path
+    try:
+        config_dir.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, [(SEED_HEADER + default_config()).encode("utf-8")])
+    except OSError as err:
+        _LOGGER.warning("Cannot write the default config to %s (%s); running without a config "
+                        "file", path, err.strerror or err)
+        return None
+    _LOGGER.info("Wrote the default configuration to %s", path)
+    return path
+
+
+def command(options: AddonOptions, extra: list[str]) -> list[str]:
+    """The full server command line, from the options and the environment."""
+    config_dir = Path(os.environ.get("KOKORO_ADDON_CONFIG_DIR") or CONFIG_DIR)
+    bundle = os.environ.get("KOKORO_BUNDLE", str(BUNDLE))
+    args = server_args(options, uri=os.environ.get("KOKORO_URI") or URI,
+                       bundle=Path(bundle) if bundle else None, config=seed_config(config_dir))
+    return [sys.executable, "-m", "wyoming_kokoro", *args, *extra]
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    extra = list(sys.argv[1:] if argv is None else argv)
+    dry_run = "--dry-run" in extra
+    extra = [a for a in extra if a != "--dry-run"]
+    options_path = Path(os.environ.get("KOKORO_ADDON_OPTIONS") or OPTIONS_FILE)
+    try:
+        options = load_options(options_path)
+    except AddonError as err:
+        _LOGGER.error("Invalid add-on option: %s", err)
+        return 2
+    cmd = command(options, extra)
+    if dry_run:
+        print(json.dumps(cmd))
+        return 0
+    _LOGGER.info("Starting %s", " ".join(cmd[1:]))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(cmd[0], cmd)
+    return 0  # pragma: no cover - execv does not return
+
+
+def _show(value: Any) -> str:
+    return repr(value) if isinstance(value, str) else json.dumps(value)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
