@@ -49,3 +49,17 @@ def whisper():
     from .asr import Transcriber
 
     return Transcriber()
+
+
+@pytest.fixture(scope="session")
+def torch_bundle(request, tmp_path_factory, cache_dir) -> Path:
+    """The embedded ONNX model plus KModel weights converted from it, as one bundle serving both
+    backends (tests/support/onnx_to_torch.py). Built once per ONNX sha256 and kept across
+    sessions in .pytest_cache (about 25 s to build, 420 MB)."""
+    from wyoming_kokoro.model.embedded import embedded_bundle
+
+    from .support.onnx_to_torch import cached_torch_bundle
+
+    cache = getattr(request.config, "cache", None)  # None under -p no:cacheprovider
+    root = cache.mkdir("wyoming-kokoro") if cache else tmp_path_factory.mktemp("torch-bundle")
+    return cached_torch_bundle(embedded_bundle(cache_dir), root)

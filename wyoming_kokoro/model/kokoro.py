@@ -91,7 +91,23 @@ def _start_backend(spec: ModelSpec, bundle: Bundle) -> Backend:
         from ..engine.onnx import OnnxBackend
 
         return OnnxBackend(bundle.require("onnx"), threads=spec.threads)
+    if spec.backend == "torch":
+        return _start_torch(spec, bundle)
     raise BundleError(f"unknown backend {spec.backend!r}")
+
+
+def _start_torch(spec: ModelSpec, bundle: Bundle) -> Backend:
+    missing = [role for role in ("torch", "torch_config") if role not in bundle.roles]
+    if missing:
+        roles = " and ".join(f"'{r}'" for r in missing)
+        raise BundleError(f"model bundle {bundle.root} has no torch weights: the torch backend "
+                          f"needs manifest role{'s' if len(missing) > 1 else ''} {roles}")
+    from ..engine.torch import TorchBackend
+
+    backend = TorchBackend(bundle.require("torch"), bundle.require("torch_config"),
+                           device=spec.device, threads=spec.threads)
+    _LOGGER.info("Torch backend on %s (model.device: %s)", backend.device, spec.device)
+    return backend
 
 
 def _read_vocab(path: Path) -> dict[str, int]:
