@@ -68,14 +68,10 @@ def torch_server(start_server, torch_bundle):
 
 
 @pytest.fixture(scope="module")
-def sentences_by_backend(start_server, torch_server, torch_bundle):
-    """Each sentence from the torch server and an ONNX server on the same bundle, same voice.
-
-    (Not the shared ``server``: that one advertises over zeroconf, and a test session running
-    beside this one under the same name can take it down.)"""
-    onnx_server = start_server("--backend", "onnx", "--bundle", str(torch_bundle))
+def sentences_by_backend(server, torch_server):
+    """Each sentence from the torch server and the shared ONNX server (same weights), same voice."""
     out = {}
-    for name, srv in (("torch", torch_server), ("onnx", onnx_server)):
+    for name, srv in (("torch", torch_server), ("onnx", server)):
         out[name] = []
         for i, sentence in enumerate(SENTENCES):
             speech = asyncio.run(synthesize(srv.uri, sentence, voice=VOICES[i % 2]))
@@ -179,9 +175,12 @@ def test_devices_resolve_to_what_this_machine_has():
             resolve_device("mps")
 
 
-def test_the_onnx_backend_imports_neither_torch_nor_kokoro(cache_dir):
+def test_the_onnx_path_imports_neither_torch_nor_kokoro(cache_dir):
+    # Not even through spaCy, whose thinc imports torch whenever it is installed.
     code = ("import sys; from wyoming_kokoro.model.kokoro import ModelSpec, load_model; "
+            "from wyoming_kokoro.text.g2p import G2P; "
             "load_model(ModelSpec(bundle=None, backend='onnx')).close(); "
+            "assert G2P()('en-us', 'Hello there.'); "
             "print(sorted({'torch', 'kokoro'} & set(sys.modules)))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=120, env=server_env(cache_dir))

@@ -225,14 +225,18 @@ class KokoroEventHandler(AsyncEventHandler):
             await job.stack.aclose()
 
     async def _cancel_job(self) -> None:
+        """The connection is over (the client hung up, or an error closed it): whatever is left
+        of the reply is cancelled, its queued work dropped and its model lease released."""
         job, self._job = self._job, None
         if job is None:
             return
         if job.task is None:
             await job.stack.aclose()
-        elif not job.task.done():
+            return
+        if not job.task.done():
+            _LOGGER.info("%s: client went away mid-reply; the rest is cancelled", self.peer)
             job.task.cancel()
-            await asyncio.gather(job.task, return_exceptions=True)
+        await asyncio.gather(job.task, return_exceptions=True)
 
     # -- errors ------------------------------------------------------------------------------
 

@@ -11,6 +11,11 @@ import onnxruntime as ort
 
 _LOGGER = logging.getLogger(__name__)
 
+GAIN = 2 / 3
+"""kokoro-onnx's export computes its inverse STFT 1.5x louder than Kokoro's own (torch.istft on
+the same spectrum), and peaks then pass 1.0 and clip. Scaling back gives the reference level, so
+both backends sound alike and a hot swap does not change the volume."""
+
 
 class OnnxBackend:
     name = "onnx"
@@ -44,7 +49,7 @@ class OnnxBackend:
             "style": np.asarray(style, dtype=np.float32).reshape(1, -1),
             "speed": np.array([speed], dtype=self._speed_dtype),
         })[0]
-        return np.asarray(audio, dtype=np.float32).reshape(-1)
+        return np.asarray(audio, dtype=np.float32).reshape(-1) * np.float32(GAIN)
 
     def close(self) -> None:
         self._session = None  # type: ignore[assignment]

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..config import ConfigError
+from ..imports import TORCH_IMPORT_LOCK
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -52,7 +53,8 @@ class TorchBackend:
 
     def __init__(self, model_path: Path, config_path: Path, device: str = "auto",
                  threads: int = 0) -> None:
-        import torch
+        with TORCH_IMPORT_LOCK:  # never while spaCy loads with torch hidden (see imports.py)
+            import torch
         from loguru import logger
 
         with warnings.catch_warnings():
