@@ -43,7 +43,7 @@ _LOGGER = logging.getLogger(__name__)
 
 SAMPLE_WIDTH = 2  # bytes: 16-bit PCM
 CHANNELS = 1
-PIECE_PHONEMES = 200
+PIECE_PHONEMES = 120
 """Longest piece synthesized at once (of Kokoro's 510): memory grows with a piece's audio length."""
 LOOKAHEAD = 3  # pieces phonemized ahead of synthesis, per request
 
@@ -130,12 +130,14 @@ class SynthesisService:
         return self.g2p(language, spoken) if spoken else ""
 
     async def synthesize(self, deadline: float, model: KokoroModel, voice: Voice,
-                         phonemes: str, speed: float) -> bytes:
-        key = (model.serial, voice.fingerprint, round(speed, 4), voice.volume, phonemes)
+                         phonemes: str, speed: float, ends_sentence: bool) -> bytes:
+        key = (model.serial, voice.fingerprint, round(speed, 4), voice.volume, phonemes,
+               ends_sentence)
         cached = self.audio_cache.get(key)
         if cached is not None:
             return cached
-        future = self.scheduler.submit(deadline, _render, model, voice, phonemes, speed)
+        future = self.scheduler.submit(deadline, _render, model, voice, phonemes, speed,
+                                       ends_sentence)
         pcm = await asyncio.wrap_future(future)
         self.audio_cache.put(key, pcm)
         return pcm
@@ -146,20 +148,54 @@ class SynthesisService:
         Raises ConfigError when ``config`` does not fit ``model`` (e.g. an unknown default voice).
         """
         voice = VoiceCatalog(model.voices, config).default
-        self.g2p.warm_up([voice.language, config.text.fallback_language])
-        model.infer(self.g2p(voice.language, "Hello."), voice.pack, 1.0)
+        # Latin text is what Home Assistant mostly sends: load the phonemizer that reads it for
+        # the default voice. Others (e.g. Japanese for the embedded voices) load on first use,
+        # on the G2P thread, and cost no memory where they are never needed.
+        language = pick_language("Hello.", voice.language, config.text.fallback_language)
+        self.g2p.warm_up([language])
+        model.infer(self.g2p(language, "Hello."), voice.pack, 1.0)
 
     def close(self) -> None:
         self.scheduler.close()
         self._g2p_thread.shutdown(wait=False, cancel_futures=True)
 
 
-def _render(model: KokoroModel, voice: Voice, phonemes: str, speed: float) -> bytes:
-    """One piece of speech as 16-bit PCM (runs on a scheduler worker)."""
-    samples = model.infer(phonemes, voice.pack, speed)
+# Kokoro surrounds every piece with about 0.27 s of silence before and 0.6 s after the speech.
+# Joined as they are, a sentence cut in two would get a 0.9 s hole in the middle, and sentences
+# 1 s apart. Pieces are trimmed to a natural pause: short inside a sentence, longer at its end
+# (audio.sentence_silence is added after that).
+LEAD = 0.05
+PHRASE_TAIL = 0.1
+SENTENCE_TAIL = 0.25
+_SILENT = 0.01  # amplitude below which a piece's edge counts as silence
+_FADE = 120  # samples (5 ms) of fade where a piece is cut inside its silence
+
+
+def _render(model: KokoroModel, voice: Voice, phonemes: str, speed: float,
+            ends_sentence: bool) -> bytes:
+    """One piece of speech as 16-bit PCM, its edges trimmed (runs on a scheduler worker)."""
+    samples = _trim(model.infer(phonemes, voice.pack, speed), model.sample_rate,
+                    SENTENCE_TAIL if ends_sentence else PHRASE_TAIL)
     if voice.volume != 1.0:
         samples = samples * voice.volume
     return (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+
+
+def _trim(samples: np.ndarray, rate: int, tail: float) -> np.ndarray:
+    loud = np.flatnonzero(np.abs(samples) > _SILENT)
+    if loud.size == 0:
+        return samples[:0]
+    start = max(0, int(loud[0]) - int(LEAD * rate))
+    end = min(samples.size, int(loud[-1]) + 1 + int(tail * rate))
+    out = samples[start:end].copy()
+    fade = min(_FADE, out.size // 2)
+    if fade:
+        ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32)
+        if start > 0:
+            out[:fade] *= ramp
+        if end < samples.size:
+            out[-fade:] *= ramp[::-1]
+    return out
 
 
 def _silence(seconds: float, rate: int) -> bytes:
@@ -222,7 +258,7 @@ class Utterance:
                     raise item
                 phonemes, ends_sentence = item
                 pcm = await self.service.synthesize(self._deadline(), self.model, self.voice,
-                                                    phonemes, self.speed)
+                                                    phonemes, self.speed, ends_sentence)
                 if not pcm:
                     continue
                 parts = [pcm]

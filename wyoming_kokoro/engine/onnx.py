@@ -28,6 +28,12 @@ class OnnxBackend:
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
+        # Memory: the arena grows to a piece's peak (about 33 MB per second of audio) and would
+        # keep it for good. Grow only by what is asked for, and give it back after every run:
+        # steady RSS stays at the model's size, at no measurable cost in speed.
+        options.add_session_config_entry("arena_extend_strategy", "1")
+        self._run_options = ort.RunOptions()
+        self._run_options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
         self._session = ort.InferenceSession(
             str(model_path), sess_options=options, providers=["CPUExecutionProvider"])
         inputs = {i.name: i for i in self._session.get_inputs()}
@@ -48,7 +54,7 @@ class OnnxBackend:
             self._tokens: padded,
             "style": np.asarray(style, dtype=np.float32).reshape(1, -1),
             "speed": np.array([speed], dtype=self._speed_dtype),
-        })[0]
+        }, self._run_options)[0]
         return np.asarray(audio, dtype=np.float32).reshape(-1) * np.float32(GAIN)
 
     def close(self) -> None:
