@@ -38,50 +38,45 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from wyoming_kokoro.client import describe, synthesize
 
-NUMBERS = ("two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-           "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty").split()
-ROOMS = ("living room|dining room|guest room|laundry room|music room|play room|"
-         "boiler room|store room|sun room|tool shed").split("|")
-
-SHORT = "Turning on the lights in the {room}."  # 8 words
+# Every sentence holds a number that changes from request to request, so no phrase cache (the
+# server's, or a sentence cache elsewhere) answers a measured request.
+SHORT = "Scene {0} is now on in the kitchen."  # 8 words
 MEDIUM = (
-    "Good morning. It is currently {n} degrees outside with light rain, and the forecast "
-    "says the clouds will clear by noon. Your first meeting starts at nine thirty, and the "
-    "dishwasher finished its cycle about {m} minutes ago. Have fun."
+    "Good morning number {0}. It is currently {1} degrees outside with light rain, and the "
+    "forecast says clouds clear by noon. Your first meeting starts at {2} past nine, and the "
+    "dishwasher finished about {3} minutes ago. Have fun today."
 )  # 40 words
 LONG = (
-    "Here is a summary of your day. The weather this morning is cool and damp, with light rain "
-    "until about eleven. After that the clouds should break up, and the afternoon will be mild "
-    "and mostly sunny, with a high of {n} degrees. Tonight it will be clear and cold, so "
-    "you may want to close the bedroom window before you go to sleep. On your calendar, you have "
-    "a call with the design team at nine thirty, lunch with Sam at half past twelve, and the "
-    "dentist at four in the afternoon. The car is charged to {m} percent, which is enough "
-    "for all of today's trips. At home, the front door is locked, the garage door is closed, "
-    "and the {room} lights are off. The washing machine will finish in about {k} "
-    "minutes. The thermostat is set to {n} degrees, and the heating will switch to eco "
-    "mode when everyone has left the house. Your package from the hardware store is out for "
-    "delivery and should arrive between two and {k}. Finally, remember that the recycling "
-    "goes out tonight, and that your sister's birthday is on day {m}. Talk to you later. "
-    "Have a really good day."
-)  # 200 words (+1 for a two-word room)
+    "Here is summary {0} of your day. The weather this morning is cool and damp, with light rain "
+    "until about {1}. After that the clouds should break up, and the afternoon will be mild "
+    "and mostly sunny, with a high of {2} degrees. Tonight it will be clear and cold, so "
+    "you may want to close the bedroom window before {3}. On your calendar, you have "
+    "a call with the design team at {4}, lunch with Sam at half past twelve, and the "
+    "dentist at four in the afternoon. The car is charged to {5} percent, which is enough "
+    "for all trips. At home, the front door is locked, the garage door is closed, "
+    "and the {6} lights are off. The washing machine will finish in about {7} "
+    "minutes. The thermostat is set to {8} degrees, and the heating will switch to eco "
+    "mode when everyone has left the house. Package {9} from the hardware store is out for "
+    "delivery and should arrive between two and five. Finally, remember that the recycling "
+    "goes out at {10}, and that your sister's birthday is on day {11}. Talk to you later at {12}. "
+    "Have a really good and calm day {13}, friend."
+)  # 200 words
 LLM_REPLY = (
-    "Sure, I turned on the {room} lights. It is {n} degrees inside right now, and the "
-    "heating is set to {m} degrees. Let me know if you want anything else."
+    "Sure, I turned on {0} lights in the hallway. It is {1} degrees inside right now, and the "
+    "heating is set to {2} degrees. Let me know if you want anything else {3}."
 )
 
 
 class Texts:
-    """Fresh variants of each template, so no phrase cache answers a measured request."""
+    """Fresh variants of each template: every slot gets a number not used in that slot before
+    (up to 89 requests per template), so no cached sentence answers a measured request."""
 
     def __init__(self) -> None:
         self._seq = itertools.count()
 
     def __call__(self, template: str) -> str:
         i = next(self._seq)
-        return template.format(room=ROOMS[i % len(ROOMS)],
-                               n=NUMBERS[i % len(NUMBERS)],
-                               m=NUMBERS[(i * 7 + 3) % len(NUMBERS)],
-                               k=NUMBERS[(i * 5 + 1) % len(NUMBERS)])
+        return template.format(*(10 + (i + 17 * slot) % 89 for slot in range(16)))
 
 
 @dataclass

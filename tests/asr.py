@@ -49,6 +49,12 @@ def word_error_rate(reference: str, hypothesis: str) -> float:
     return jiwer.wer(normalize(reference), normalize(hypothesis))
 
 
+def corpus_word_error_rate(pairs: list[tuple[str, str]]) -> float:
+    """Word errors over all (reference, transcript) pairs, divided by all reference words."""
+    references = [normalize(r) for r, _ in pairs]
+    return jiwer.wer(references, [normalize(h) for _, h in pairs])
+
+
 class Transcriber:
     def __init__(self) -> None:
         self.model = WhisperModel(model_dir(), device="cpu", compute_type="int8", cpu_threads=2)

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-import signal
 import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-from wyoming_kokoro.client import describe
+from .launch import Launched
 
 
 def free_port() -> int:
@@ -26,46 +22,18 @@ def server_env(cache_dir: Path) -> dict[str, str]:
     return env
 
 
-class ServerProcess:
+class ServerProcess(Launched):
     """``wyoming-kokoro`` as a user runs it, listening on a free loopback port."""
 
     def __init__(self, workdir: Path, cache_dir: Path, *args: str, config: str | None = None,
                  port: int | None = None) -> None:
         self.port = port or free_port()
-        self.uri = f"tcp://127.0.0.1:{self.port}"
         self.workdir = workdir
-        self.log_path = workdir / f"server-{self.port}.log"
-        cmd = [sys.executable, "-m", "wyoming_kokoro", "--uri", self.uri, *args]
+        uri = f"tcp://127.0.0.1:{self.port}"
+        cmd = [sys.executable, "-m", "wyoming_kokoro", "--uri", uri, *args]
         if config is not None:
             self.config_path = workdir / f"config-{self.port}.yaml"
             self.config_path.write_text(config, encoding="utf-8")
             cmd += ["--config", str(self.config_path)]
-        with open(self.log_path, "wb") as log:  # the child keeps its own descriptor
-            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
-                                         env=server_env(cache_dir), cwd=workdir)
-
-    @property
-    def log(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
-
-    def wait_ready(self, timeout: float = 180.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log}")
-            try:
-                asyncio.run(describe(self.uri, timeout=2.0))
-                return
-            except (TimeoutError, OSError):
-                time.sleep(0.2)
-        raise TimeoutError(f"server not ready after {timeout} s:\n{self.log}")
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode
+        super().__init__(cmd, server_env(cache_dir), workdir / f"server-{self.port}.log", uri,
+                         cwd=workdir)

@@ -36,7 +36,7 @@ class Speech:
 
     events: list[str] = field(default_factory=list)  # event types, in order
     times: list[float] = field(default_factory=list)  # seconds since the request, per event
-    pcm: bytes = b""
+    pcm: bytearray = field(default_factory=bytearray)
     rate: int | None = None
     width: int | None = None
     channels: int | None = None
@@ -144,7 +144,7 @@ def _record(speech: Speech, event: Event, t: float) -> None:
         speech.rate, speech.width, speech.channels = chunk.rate, chunk.width, chunk.channels
         if speech.first_audio is None:
             speech.first_audio = t
-        speech.pcm += chunk.audio
+        speech.pcm += chunk.audio  # a bytearray: appending stays linear for long replies
     elif Error.is_type(event.type):
         speech.error = Error.from_event(event)
 

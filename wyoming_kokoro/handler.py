@@ -32,6 +32,7 @@ from wyoming.tts import (
 from . import __version__
 from .protocol import ProtocolError, read_event
 from .service import AudioFormat, RequestError, Utterance
+from .text.ssml import is_ssml
 from .voices import VoiceCatalog
 
 if TYPE_CHECKING:
@@ -98,6 +99,7 @@ class _Job:
         self.stack = stack
         self.streaming = streaming
         self.stopped = False  # synthesize-stop received (streaming)
+        self.ssml: list[str] | None = None  # SSML stream: chunks, parsed at synthesize-stop
         self.task: asyncio.Task | None = None
 
 
@@ -146,10 +148,18 @@ class KokoroEventHandler(AsyncEventHandler):
         elif SynthesizeStart.is_type(event.type):
             await self._start_stream(event)
         elif SynthesizeChunk.is_type(event.type):
-            self._streaming_job(event).utterance.feed(_text(event))
+            job = self._streaming_job(event)
+            if job.ssml is None:
+                job.utterance.feed(_text(event))
+            else:  # SSML is parsed whole, at the end of the stream
+                job.ssml.append(_text(event))
+                if sum(map(len, job.ssml)) > job.utterance.config.text.max_chars:
+                    raise RequestError("SSML stream is longer than text.max_chars", "too-long")
         elif SynthesizeStop.is_type(event.type):
             job = self._streaming_job(event)
             job.stopped = True
+            if job.ssml is not None:
+                job.utterance.feed_ssml("".join(job.ssml))
             job.utterance.finish()
         else:
             _LOGGER.debug("%s: ignoring event %s", self.peer, event.type)
@@ -159,11 +169,14 @@ class KokoroEventHandler(AsyncEventHandler):
 
     async def _synthesize(self, event: Event) -> None:
         text = _text(event)
-        _check_format(event)
+        ssml = _is_ssml(event, text)
         if not text.strip():
             raise RequestError("synthesize: the text is empty", "empty-text")
         job = await self._open(event, streaming=False)
-        job.utterance.feed(text)
+        if ssml:
+            job.utterance.feed_ssml(text)
+        else:
+            job.utterance.feed(text)
         job.utterance.finish()
         self._play(job)
 
@@ -171,8 +184,11 @@ class KokoroEventHandler(AsyncEventHandler):
         if self._job is not None and self._job.streaming and not self._job.stopped:
             raise RequestError("synthesize-start: a stream is already open on this connection",
                                "bad-sequence")
-        _check_format(event)
-        self._play(await self._open(event, streaming=True))
+        ssml = _is_ssml(event, "")
+        job = await self._open(event, streaming=True)
+        if ssml:
+            job.ssml = []
+        self._play(job)
 
     def _streaming_job(self, event: Event) -> _Job:
         job = self._job
@@ -259,11 +275,15 @@ def _text(event: Event) -> str:
     return text
 
 
-def _check_format(event: Event) -> None:
+def _is_ssml(event: Event, text: str) -> bool:
+    """``text_format: ssml`` (Wyoming 1.10), or plain text that is an SSML document."""
     text_format = event.data.get("text_format")
-    if text_format not in (None, "text"):
-        raise RequestError(f"{event.type}: text_format {text_format!r} is not supported",
-                            "bad-request")
+    if text_format is None:
+        return is_ssml(text)
+    if text_format in ("text", "ssml"):
+        return text_format == "ssml"
+    raise RequestError(f"{event.type}: text_format {text_format!r} is not supported "
+                       f"(text or ssml)", "bad-request")
 
 
 def _voice(event: Event) -> tuple[str | None, str | None]:

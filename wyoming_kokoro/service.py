@@ -36,7 +36,8 @@ from .scheduler import Scheduler
 from .text.g2p import G2P, G2PUnavailable
 from .text.language import pick_language
 from .text.normalize import NormalizeOptions, normalize
-from .text.split import SentenceSplitter, split_head, split_phonemes
+from .text.split import SentenceSplitter, split_head, split_phonemes, split_sentences
+from .text.ssml import SsmlError, parse_ssml
 from .voices import UnknownVoice, Voice, VoiceCatalog
 
 _LOGGER = logging.getLogger(__name__)
@@ -109,7 +110,8 @@ class SynthesisService:
                 raise RequestError(str(err), "unknown-voice") from err
             self.active += 1
             try:
-                yield Utterance(self, model, chosen, config, streaming)
+                yield Utterance(self, model, chosen, config, streaming,
+                                self.catalog(config, model))
             finally:
                 self.active -= 1
 
@@ -202,26 +204,47 @@ def _silence(seconds: float, rate: int) -> bytes:
     return bytes(int(seconds * rate) * SAMPLE_WIDTH)
 
 
+@dataclass(frozen=True)
+class _Say:
+    """A sentence to speak, with the voice, language and rate it is spoken in."""
+
+    text: str
+    voice: Voice
+    language: str | None = None  # None: picked from the text and the voice
+    rate: float = 1.0
+    pause: float | None = None  # silence after it; None: audio.sentence_silence
+
+
+@dataclass(frozen=True)
+class _Piece:
+    phonemes: str
+    voice: Voice
+    speed: float
+    ends_sentence: bool
+    pause: float | None
+
+
 class Utterance:
-    """Text for one reply goes in (whole or in chunks); PCM comes out in order."""
+    """Text for one reply goes in (whole or in chunks, or as SSML); PCM comes out in order."""
 
     def __init__(self, service: SynthesisService, model: KokoroModel, voice: Voice,
-                 config: Config, streaming: bool = False) -> None:
+                 config: Config, streaming: bool = False,
+                 catalog: VoiceCatalog | None = None) -> None:
         self.service = service
         self.model = model
         self.voice = voice
         self.config = config
+        self.catalog = catalog
         self.format = AudioFormat(rate=model.sample_rate)
-        self.speed = max(0.25, min(4.0, voice.speed * config.audio.speed))
         self.chars = 0
         self.started = time.monotonic()
         self.first_audio: float | None = None
         self.produced = 0.0  # seconds of audio handed out
         self._splitter = SentenceSplitter(clauses=streaming)
-        self._sentences: asyncio.Queue[str | None] = asyncio.Queue()
+        self._sentences: asyncio.Queue[_Say | float | None] = asyncio.Queue()
         self._finished = False
 
-    def feed(self, text: str) -> None:
+    def _count(self, text: str) -> None:
         if self._finished:
             raise RequestError("text arrived after the end of the request", "bad-sequence")
         self.chars += len(text)
@@ -229,15 +252,41 @@ class Utterance:
         if self.chars > limit:
             raise RequestError(f"text is longer than the limit of {limit} characters "
                                f"(text.max_chars)", "too-long")
+
+    def feed(self, text: str) -> None:
+        self._count(text)
         for sentence in self._splitter.add(_CONTROL.sub(" ", text)):
-            self._sentences.put_nowait(sentence)
+            self._sentences.put_nowait(_Say(sentence, self.voice))
+
+    def feed_ssml(self, document: str) -> None:
+        """A whole SSML document: voice, language, rate and breaks as it says."""
+        self._count(document)
+        language = self.voice.language
+        try:
+            segments = parse_ssml(document, language, max_chars=self.config.text.max_chars)
+        except SsmlError as err:
+            raise RequestError(str(err), "bad-ssml") from err
+        catalog = self.catalog or self.service.catalog(self.config, self.model)
+        for segment in segments:
+            try:
+                voice = catalog.resolve(segment.voice) if segment.voice else self.voice
+            except UnknownVoice as err:
+                raise RequestError(f"SSML: {err}", "unknown-voice") from err
+            sentences = split_sentences(_CONTROL.sub(" ", segment.text))
+            for i, sentence in enumerate(sentences):
+                last = i == len(sentences) - 1
+                pause = segment.pause_after if last and segment.pause_after > 0 else None
+                self._sentences.put_nowait(
+                    _Say(sentence, voice, segment.language, segment.rate, pause))
+            if not sentences and segment.pause_after > 0:
+                self._sentences.put_nowait(segment.pause_after)
 
     def finish(self) -> None:
         if self._finished:
             return
         self._finished = True
         for sentence in self._splitter.finish():
-            self._sentences.put_nowait(sentence)
+            self._sentences.put_nowait(_Say(sentence, self.voice))
         self._sentences.put_nowait(None)
 
     def _deadline(self) -> float:
@@ -245,6 +294,9 @@ class Utterance:
         if self.first_audio is None:
             return time.monotonic()
         return self.first_audio + self.produced
+
+    def _speed(self, voice: Voice, rate: float) -> float:
+        return max(0.25, min(4.0, voice.speed * self.config.audio.speed * rate))
 
     async def audio(self) -> AsyncIterator[bytes]:
         """16-bit PCM as each piece is ready, in order; ends after ``finish``."""
@@ -256,17 +308,21 @@ class Utterance:
             while (item := await pieces.get()) is not None:
                 if isinstance(item, BaseException):
                     raise item
-                phonemes, ends_sentence = item
-                pcm = await self.service.synthesize(self._deadline(), self.model, self.voice,
-                                                    phonemes, self.speed, ends_sentence)
-                if not pcm:
-                    continue
-                parts = [pcm]
+                if isinstance(item, float):  # a pause on its own
+                    pcm, item_pause = b"", item
+                else:
+                    pcm = await self.service.synthesize(
+                        self._deadline(), self.model, item.voice, item.phonemes, item.speed,
+                        item.ends_sentence)
+                    if not pcm:
+                        continue  # nothing speakable in it
+                    item_pause = None
+                    if item.ends_sentence:
+                        item_pause = audio.sentence_silence if item.pause is None else item.pause
+                parts = [pcm, _silence(item_pause or 0.0, rate)]
                 if self.first_audio is None:
                     self.first_audio = time.monotonic()
                     parts.insert(0, _silence(audio.leading_silence, rate))
-                if ends_sentence:
-                    parts.append(_silence(audio.sentence_silence, rate))
                 out = b"".join(parts)
                 self.produced += len(out) / (SAMPLE_WIDTH * rate)
                 yield out
@@ -280,26 +336,34 @@ class Utterance:
         """Sentences -> phoneme pieces, one step ahead of synthesis (bounded lookahead)."""
         first = self.config.text.quick_start
         try:
-            while (sentence := await self._sentences.get()) is not None:
-                chunks = await self._phonemize(sentence)
+            while (item := await self._sentences.get()) is not None:
+                if isinstance(item, float):
+                    await pieces.put(item)
+                    continue
+                chunks = await self._phonemize(item)
                 if first and chunks:
                     chunks = split_head(chunks[0]) + chunks[1:]
                     first = False
+                speed = self._speed(item.voice, item.rate)
                 for i, chunk in enumerate(chunks):
-                    await pieces.put((chunk, i == len(chunks) - 1))
+                    last = i == len(chunks) - 1
+                    await pieces.put(_Piece(chunk, item.voice, speed, last,
+                                            item.pause if last else None))
+                if not chunks and item.pause:
+                    await pieces.put(item.pause)
             await pieces.put(None)
         except asyncio.CancelledError:
             raise
         except BaseException as err:
             await pieces.put(err)
 
-    async def _phonemize(self, sentence: str) -> list[str]:
-        language = pick_language(sentence, self.voice.language,
-                                 self.config.text.fallback_language)
+    async def _phonemize(self, say: _Say) -> list[str]:
+        language = say.language or pick_language(say.text, say.voice.language,
+                                                 self.config.text.fallback_language)
         options = self.config.text.normalize.options(language)
         try:
-            phonemes = await self.service.phonemize(language, sentence, options)
+            phonemes = await self.service.phonemize(language, say.text, options)
         except G2PUnavailable as err:
             raise RequestError(str(err), "language-unavailable") from err
-        _LOGGER.debug("[%s] %r -> %r", language, sentence, phonemes)
+        _LOGGER.debug("[%s] %r -> %r", language, say.text, phonemes)
         return split_phonemes(phonemes, PIECE_PHONEMES) if phonemes else []
