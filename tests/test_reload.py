@@ -210,3 +210,22 @@ def test_zeroconf_settings_need_a_restart(reloading):
     assert "server.zeroconf_name changed: restart the server to apply it" in reloading.server.log
     assert len(reloading.verdicts()) > before
     assert seconds(reloading.server.uri) > 1.0
+
+
+def test_the_voices_in_describe_follow_the_active_model(reloading, cache_dir, tmp_path):
+    import numpy as np
+
+    from wyoming_kokoro.model.bundle import write_manifest
+    from wyoming_kokoro.model.embedded import NAME
+
+    bundle = tmp_path / "two-voices"
+    shutil.copytree(cache_dir / "wyoming-kokoro" / NAME, bundle)
+    with np.load(bundle / "voices.npz") as npz:
+        np.savez(bundle / "voices.npz", jf_alpha=npz["jf_alpha"], jm_kumo=npz["jm_kumo"])
+    write_manifest(bundle, "two-voices", {"onnx": MODEL_FILE, "voices": "voices.npz",
+                                          "vocab": "vocab.json"})
+    verdict = reloading.write(config_text(bundle=str(bundle)))
+    assert "Config reloaded (file changed): model.bundle" in verdict
+    assert voice_names(reloading.server.uri) == {"jf_alpha", "jm_kumo"}
+    reloading.write(config_text())
+    assert len(voice_names(reloading.server.uri)) == 5

@@ -23,7 +23,11 @@ class OnnxBackend:
 
     def __init__(self, model_path: Path, threads: int = 0) -> None:
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or (os.cpu_count() or 1)
+        cores = os.cpu_count() or 1
+        if threads > cores:
+            _LOGGER.warning("model.threads %d is more than this machine's %d cores; using %d",
+                            threads, cores, cores)
+        options.intra_op_num_threads = min(threads, cores) if threads else cores
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
