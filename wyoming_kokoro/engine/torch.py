@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import os
 import threading
 import warnings
 from pathlib import Path
@@ -67,7 +68,7 @@ class TorchBackend:
             logger.disable("kokoro")  # kokoro logs through loguru at DEBUG to stderr otherwise
             self.device = resolve_device(device)
             if threads > 0:
-                torch.set_num_threads(threads)
+                torch.set_num_threads(min(threads, os.cpu_count() or threads))
             model = KModel(repo_id=REPO_ID, config=str(config_path), model=str(model_path))
         self._torch = torch
         self._model: Any = model.to(self.device).eval()
