@@ -21,7 +21,7 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -75,6 +75,8 @@ class SynthesisService:
         self.audio_cache: SizedLRU[bytes] = SizedLRU(config.limits.cache_mb << 20)
         self.max_requests = config.limits.queue
         self.active = 0
+        self.observer: Callable[[str, str, Utterance | None], None] | None = None
+        """Told of every request as it ends: (source, outcome, utterance or None); metrics."""
         self._catalog: tuple[int, int, VoiceCatalog] | None = None
 
     def configure(self, config: Config) -> None:
@@ -96,9 +98,15 @@ class SynthesisService:
     @asynccontextmanager
     async def utterance(self, config: Config, voice: str | None = None,
                         language: str | None = None,
-                        streaming: bool = False) -> AsyncIterator[Utterance]:
-        """One reply: holds the config snapshot and the model it started with until it ends."""
+                        streaming: bool = False, speed: float = 1.0,
+                        source: str = "wyoming") -> AsyncIterator[Utterance]:
+        """One reply: holds the config snapshot and the model it started with until it ends.
+
+        ``speed`` multiplies the voice's and the config's rate (an API request's own speed);
+        ``source`` labels the request for the observer (metrics).
+        """
         if self.active >= self.max_requests:
+            self._observe(source, "busy", None)
             raise RequestError(f"server busy: {self.active} requests in progress "
                                f"(limits.queue = {self.max_requests}); try again shortly",
                                "busy")
@@ -106,12 +114,25 @@ class SynthesisService:
             try:
                 chosen = self.catalog(config, model).resolve(voice, language)
             except UnknownVoice as err:
+                self._observe(source, "unknown-voice", None)
                 raise RequestError(str(err), "unknown-voice") from err
             self.active += 1
+            utterance = Utterance(self, model, chosen, config, streaming, speed)
             try:
-                yield Utterance(self, model, chosen, config, streaming)
+                yield utterance
+            except BaseException as err:
+                utterance.end(err)
+                raise
             finally:
                 self.active -= 1
+                self._observe(source, utterance.outcome or "cancelled", utterance)
+
+    def _observe(self, source: str, outcome: str, utterance: Utterance | None) -> None:
+        if self.observer is not None:
+            try:
+                self.observer(source, outcome, utterance)
+            except Exception:  # metrics must never break a reply
+                _LOGGER.exception("request observer failed")
 
     async def phonemize(self, language: str, text: str, options: NormalizeOptions) -> str:
         """Normalize and phonemize on the G2P thread; "" when nothing is left to speak."""
@@ -206,17 +227,19 @@ class Utterance:
     """Text for one reply goes in (whole or in chunks); PCM comes out in order."""
 
     def __init__(self, service: SynthesisService, model: KokoroModel, voice: Voice,
-                 config: Config, streaming: bool = False) -> None:
+                 config: Config, streaming: bool = False, speed: float = 1.0) -> None:
         self.service = service
         self.model = model
         self.voice = voice
         self.config = config
         self.format = AudioFormat(rate=model.sample_rate)
-        self.speed = max(0.25, min(4.0, voice.speed * config.audio.speed))
+        self.speed = max(0.25, min(4.0, voice.speed * config.audio.speed * speed))
         self.chars = 0
         self.started = time.monotonic()
         self.first_audio: float | None = None
         self.produced = 0.0  # seconds of audio handed out
+        self.synthesis_wait = 0.0  # seconds spent waiting for pieces (queue + inference)
+        self.outcome: str | None = None  # "ok", an error code or "cancelled", once it is known
         self._splitter = SentenceSplitter(clauses=streaming)
         self._sentences: asyncio.Queue[str | None] = asyncio.Queue()
         self._finished = False
@@ -227,6 +250,7 @@ class Utterance:
         self.chars += len(text)
         limit = self.config.text.max_chars
         if self.chars > limit:
+            self.outcome = self.outcome or "too-long"
             raise RequestError(f"text is longer than the limit of {limit} characters "
                                f"(text.max_chars)", "too-long")
         for sentence in self._splitter.add(_CONTROL.sub(" ", text)):
@@ -239,6 +263,19 @@ class Utterance:
         for sentence in self._splitter.finish():
             self._sentences.put_nowait(sentence)
         self._sentences.put_nowait(None)
+
+    def end(self, err: BaseException | None = None) -> None:
+        """Record how the reply ended (the first verdict stands)."""
+        if self.outcome is not None:
+            return
+        if err is None:
+            self.outcome = "ok"
+        elif isinstance(err, RequestError):
+            self.outcome = err.code
+        elif isinstance(err, (asyncio.CancelledError, GeneratorExit, ConnectionError)):
+            self.outcome = "cancelled"
+        else:
+            self.outcome = "error"
 
     def _deadline(self) -> float:
         """When the listener runs out of audio: now for the first piece, later for the rest."""
@@ -257,8 +294,10 @@ class Utterance:
                 if isinstance(item, BaseException):
                     raise item
                 phonemes, ends_sentence = item
+                waited = time.monotonic()
                 pcm = await self.service.synthesize(self._deadline(), self.model, self.voice,
                                                     phonemes, self.speed, ends_sentence)
+                self.synthesis_wait += time.monotonic() - waited
                 if not pcm:
                     continue
                 parts = [pcm]
@@ -272,6 +311,10 @@ class Utterance:
                 yield out
             if self.first_audio is not None and audio.trailing_silence > 0:
                 yield _silence(audio.trailing_silence, rate)
+            self.end()
+        except BaseException as err:
+            self.end(err)
+            raise
         finally:
             phonemizer.cancel()
             await asyncio.gather(phonemizer, return_exceptions=True)
