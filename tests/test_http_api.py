@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import struct
 import subprocess
@@ -16,8 +17,9 @@ import numpy as np
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from wyoming_kokoro.__main__ import overrides_from_args, parse_args
 from wyoming_kokoro.client import synthesize
-from wyoming_kokoro.config import HTTP_TOKEN_ENV
+from wyoming_kokoro.config import HTTP_TOKEN_ENV, is_loopback
 from wyoming_kokoro.web.server import ROUTES
 
 from .asr import word_error_rate
@@ -153,6 +155,24 @@ def test_reload_applies_the_file_or_answers_with_its_validation_error(http_serve
         assert post(http_server, "/reload", headers=auth(TOKEN)).status_code == 200
 
 
+def test_a_reload_can_rotate_the_token(http_server):
+    path = http_server.config_path
+    original = path.read_text()
+    new = "rotated-" + TOKEN
+    try:
+        path.write_text(original.replace(f"token: {TOKEN}", f"token: {new}"))
+        response = post(http_server, "/reload", headers=auth(TOKEN))
+        assert response.status_code == 200
+        assert response.json()["changed"] == ["http.token"]
+        assert post(http_server, "/reload", headers=auth(TOKEN)).status_code == 401
+        path.write_text(original)
+        assert post(http_server, "/reload", headers=auth(new)).status_code == 200
+    finally:
+        path.write_text(original)
+    assert post(http_server, "/reload", headers=auth(TOKEN)).json()["message"] == "nothing changed"
+    assert new not in http_server.log and TOKEN not in http_server.log
+
+
 def test_model_swap_answers_when_done_and_keeps_the_old_model_on_failure(http_server, tmp_path):
     before = metrics(http_server)
     try:
@@ -173,12 +193,18 @@ def test_model_swap_answers_when_done_and_keeps_the_old_model_on_failure(http_se
         assert get(http_server, "/config").json()["model"]["bundle"] is None
 
         for body, message in (({"backend": "tensorflow"}, "model.backend: must be one of"),
-                              ({"threads": -1}, "model.threads: must be between 0 and 256"),
+                              ({"threads": 257}, "model.threads: must be between 0 and 256"),
                               ({"colour": "blue"}, "unknown key 'colour'"),
                               ([1], "must be a JSON object")):
             response = post(http_server, "/model", headers=auth(TOKEN), json=body)
             assert response.status_code == 400, body
             assert message in error_of(response)["message"]
+        cores = os.cpu_count() or 1
+        if cores < 256:  # more threads than cores only thrash: the API refuses them
+            response = post(http_server, "/model", headers=auth(TOKEN),
+                            json={"threads": cores + 1})
+            assert response.status_code == 400
+            assert f"at most {cores}" in error_of(response)["message"]
     finally:
         assert post(http_server, "/model", headers=auth(TOKEN),
                     json={"threads": 0}).status_code == 200
@@ -387,6 +413,25 @@ def test_the_openapi_description_names_exactly_the_served_routes(http_server):
 
 
 # -- start-up and the token --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("host", "loopback"), [
+    ("127.0.0.1", True), ("127.0.0.2", True), ("::1", True), ("localhost", True),
+    ("0.0.0.0", False), ("", False), ("::", False), ("192.168.1.20", False),
+    ("kokoro.example", False)])
+def test_only_loopback_addresses_count_as_local(host, loopback):
+    assert is_loopback(host) is loopback
+
+
+@pytest.mark.parametrize(("value", "overrides"), [
+    ("", {"enabled": True}),
+    ("9000", {"enabled": True, "port": 9000}),
+    ("0.0.0.0:9000", {"enabled": True, "host": "0.0.0.0", "port": 9000}),
+    ("[::1]:9000", {"enabled": True, "host": "::1", "port": 9000})])
+def test_the_http_flag_takes_an_optional_host_and_port(value, overrides, monkeypatch):
+    monkeypatch.delenv(HTTP_TOKEN_ENV, raising=False)
+    args = parse_args(["--http", value] if value else ["--http"])
+    assert overrides_from_args(args)["http"] == overrides
 
 
 def test_serving_the_api_on_the_network_without_a_token_is_refused(cache_dir):

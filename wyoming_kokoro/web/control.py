@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,12 @@ from .keys import APP, TASKS, read_json
 
 REDACTED = "<redacted>"
 SWAPPABLE = ("backend", "bundle", "device", "threads")
+
+
+def max_threads() -> int:
+    """More inference threads than cores only thrash (a swap to 250 threads on 2 cores takes
+    minutes to warm up): the API refuses them; the config file may still ask."""
+    return os.cpu_count() or 1
 
 
 async def health(request: web.Request) -> web.Response:
@@ -104,6 +111,9 @@ async def model(request: web.Request) -> web.Response:
                        "model")
     except ConfigError as err:
         raise ApiError(400, str(err), code="invalid_value") from None
+    if "threads" in body and wanted.threads > max_threads():
+        raise ApiError(400, f"model.threads: at most {max_threads()} (the cores of this "
+                       f"machine), got {wanted.threads}", param="threads", code="invalid_value")
     changes = {key: getattr(wanted, key) for key in body}
     result = await _shielded(request, app.swap_model(**changes))
     if not result.ok:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import struct
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,7 +48,11 @@ def wav_header(rate: int, data_bytes: int | None = None, width: int = 2,
 
 
 class Encoder:
-    """Feed PCM, take bytes: ``encode`` returns what is ready, ``finish`` the rest."""
+    """Feed PCM, take bytes: ``encode`` returns what is ready, ``finish`` the rest.
+
+    Calls may come from a worker thread; a lock keeps ``close`` (a cancelled reply, on the event
+    loop) from freeing libsndfile's handle under an encode still running there.
+    """
 
     def __init__(self, fmt: Format, rate: int, streaming: bool) -> None:
         self.format = fmt
@@ -57,6 +62,7 @@ class Encoder:
         self._sink: _ForwardSink | io.BytesIO | None = None
         self._file = None
         self._started = False
+        self._lock = threading.Lock()
         if fmt.sndfile is not None:
             import soundfile
 
@@ -66,6 +72,10 @@ class Encoder:
                                              format=fmt.sndfile[0])
 
     def encode(self, pcm: bytes) -> bytes:
+        with self._lock:
+            return self._encode(pcm)
+
+    def _encode(self, pcm: bytes) -> bytes:
         if self._file is not None:
             self._file.write(np.frombuffer(pcm, dtype="<i2"))
             return self._sink.take() if isinstance(self._sink, _ForwardSink) else b""
@@ -79,6 +89,10 @@ class Encoder:
         return pcm
 
     def finish(self) -> bytes:
+        with self._lock:
+            return self._finish()
+
+    def _finish(self) -> bytes:
         if self._file is not None:
             self._file.close()
             if isinstance(self._sink, io.BytesIO):
@@ -92,8 +106,9 @@ class Encoder:
 
     def close(self) -> None:
         """Release libsndfile's handle when a reply ends early."""
-        if self._file is not None and not self._file.closed:
-            self._file.close()
+        with self._lock:
+            if self._file is not None and not self._file.closed:
+                self._file.close()
 
 
 class _ForwardSink:

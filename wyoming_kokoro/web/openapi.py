@@ -11,6 +11,7 @@ from typing import Any
 
 from .. import __version__
 from ..config import Config
+from .control import max_threads
 from .encode import FORMATS
 from .speech import MODEL_IDS, SPEED_RANGE
 
@@ -93,7 +94,8 @@ def _schemas(config: Config) -> dict[str, Any]:
             "bundle": {"type": ["string", "null"], "description": "bundle directory on the "
                        "server; null or empty: the embedded model"},
             "device": {"type": "string", "enum": ["auto", "cpu", "cuda", "mps"]},
-            "threads": {"type": "integer", "minimum": 0, "maximum": 256},
+            "threads": {"type": "integer", "minimum": 0, "maximum": max_threads(),
+                        "description": "0 = all cores; at most the machine's cores"},
         }, additionalProperties=False),
         "ModelSwapped": _obj({
             "ok": _BOOL, "message": _STR, "changed": {"type": "array", "items": _STR},
