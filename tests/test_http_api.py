@@ -399,6 +399,18 @@ def test_unknown_paths_wrong_methods_and_huge_bodies_get_openai_shaped_errors(ht
     error_of(response)
 
 
+def test_browsers_cannot_post_from_another_origin(http_server):
+    for path, body in (("/v1/audio/speech", {"input": "Hi."}), ("/reload", {})):
+        response = post(http_server, path, json=body,
+                        headers={"Origin": "http://evil.example", **auth(TOKEN)})
+        assert response.status_code == 403
+        assert error_of(response)["code"] == "cross_origin"
+    same = http_server.http.removeprefix("http://")
+    response = post(http_server, "/v1/audio/speech", headers={"Origin": f"http://{same}"},
+                    json={"input": "Hi.", "response_format": "pcm"})
+    assert response.status_code == 200
+
+
 def test_the_openapi_description_names_exactly_the_served_routes(http_server):
     spec = get(http_server, "/openapi.json").json()
     documented = {(method.upper(), path) for path, item in spec["paths"].items()

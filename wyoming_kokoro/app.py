@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from wyoming.event import Event
@@ -32,6 +32,9 @@ from .model.kokoro import KokoroModel, ModelSpec, load_model
 from .model.manager import ModelManager
 from .service import SynthesisService
 from .text.g2p import G2P
+
+if TYPE_CHECKING:
+    from .web.server import HttpServer
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -75,7 +78,7 @@ class App:
         self.reloads = 0
         self.metrics = Metrics(self)
         self.service.observer = self.metrics.observe
-        self._http = None  # web.HttpServer when http.enabled
+        self._http: HttpServer | None = None  # when http.enabled
         self._info: tuple[object, Event] | None = None
         self._stop = asyncio.Event()
         self._apply_lock = asyncio.Lock()

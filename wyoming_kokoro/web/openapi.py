@@ -169,6 +169,8 @@ def openapi(config: Config) -> dict[str, Any]:
     paths = _operations()
     for path, item in paths.items():
         for method, op in item.items():
+            if method == "post":
+                op["responses"]["403"] = _error("A browser request from another origin")
             if not http.token:
                 continue
             if (method, path) in PROTECTED or (http.auth == "all" and path not in PUBLIC):

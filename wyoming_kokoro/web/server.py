@@ -7,6 +7,7 @@ import hmac
 import logging
 from importlib import resources
 from typing import TYPE_CHECKING
+from urllib.parse import urlparse
 
 from aiohttp import web
 
@@ -87,6 +88,16 @@ async def auth(request: web.Request, handler) -> web.StreamResponse:
     return await handler(request)
 
 
+@web.middleware
+async def same_origin(request: web.Request, handler) -> web.StreamResponse:
+    """Browsers may send a POST to 127.0.0.1 from any web site (a form, a no-cors fetch): a
+    POST whose Origin is another site's is refused. Non-browser clients send no Origin."""
+    origin = request.headers.get("Origin")
+    if request.method == "POST" and origin is not None and urlparse(origin).netloc != request.host:
+        raise ApiError(403, f"cross-origin request from {origin} refused", code="cross_origin")
+    return await handler(request)
+
+
 def _protected(request: web.Request, scope: str) -> bool:
     if scope == "all":
         return request.path not in PUBLIC
@@ -94,7 +105,7 @@ def _protected(request: web.Request, scope: str) -> bool:
 
 
 def build_app(app: App) -> web.Application:
-    web_app = web.Application(middlewares=[errors, auth], client_max_size=MAX_BODY)
+    web_app = web.Application(middlewares=[errors, same_origin, auth], client_max_size=MAX_BODY)
     web_app[APP] = app
     web_app[TASKS] = set()
     web_app.add_routes(ROUTES)
