@@ -45,6 +45,14 @@ def server(start_server) -> ServerProcess:
 
 
 @pytest.fixture(scope="session")
+def http_server(start_server) -> ServerProcess:
+    """A server with the HTTP API on (token, a mix, max_chars 2000, queue 2); see httpapi.py."""
+    from .httpapi import start_http
+
+    return start_http(start_server)
+
+
+@pytest.fixture(scope="session")
 def whisper():
     from .asr import Transcriber
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .config import Config, ConfigError, load_config
+from .config import HTTP_TOKEN_ENV, Config, ConfigError, load_config
 from .model.bundle import BundleError
 
 _LOGGER = logging.getLogger("wyoming_kokoro")
@@ -33,9 +34,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, help="inference threads (0 = all cores)")
     parser.add_argument("--workers", type=int, help="sentences synthesized at the same time")
     parser.add_argument("--cache-dir", type=Path, help="where the embedded model is assembled")
+    parser.add_argument("--http", nargs="?", const="", metavar="[HOST:]PORT", type=_http_address,
+                        help="serve the HTTP API and web page (default 127.0.0.1:8880); the "
+                             f"token comes from http.token or ${HTTP_TOKEN_ENV}")
     parser.add_argument("--debug", action="store_true", default=None, help="verbose logging")
     parser.add_argument("--version", action="version", version=__version__)
     return parser.parse_args(argv)
+
+
+def _http_address(value: str) -> dict[str, Any]:
+    """``PORT``, ``HOST:PORT`` or ``[V6]:PORT`` -> http overrides ("" -> just enabled)."""
+    out: dict[str, Any] = {"enabled": True}
+    if not value:
+        return out
+    host, sep, port = value.rpartition(":")
+    if not port.isdigit():
+        raise argparse.ArgumentTypeError(f"expected [HOST:]PORT, got {value!r}")
+    if sep:
+        out["host"] = host.strip("[]")
+    out["port"] = int(port)
+    return out
 
 
 def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
@@ -63,6 +81,10 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
         for key in keys[:-1]:
             node = node.setdefault(key, {})
         node[keys[-1]] = value
+    if getattr(args, "http", None) is not None:
+        out["http"] = dict(args.http)
+    if token := os.environ.get(HTTP_TOKEN_ENV):  # keeps the secret off the command line
+        out.setdefault("http", {})["token"] = token
     return out
 
 

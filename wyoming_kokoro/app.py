@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from wyoming.event import Event
@@ -26,15 +26,20 @@ from wyoming.server import AsyncServer, AsyncTcpServer
 from .config import Config, ConfigError, load_config
 from .discovery import Advertiser, default_service_name
 from .handler import KokoroEventHandler, build_info
+from .metrics import Metrics
 from .model.bundle import BundleError
 from .model.kokoro import KokoroModel, ModelSpec, load_model
 from .model.manager import ModelManager
 from .service import SynthesisService
 from .text.g2p import G2P
 
+if TYPE_CHECKING:
+    from .web.server import HttpServer
+
 _LOGGER = logging.getLogger(__name__)
 
 _RESTART_KEYS = ("uri", "zeroconf", "zeroconf_name", "watch_config")
+_HTTP_RESTART_KEYS = ("enabled", "host", "port")
 
 
 def model_spec(config: Config) -> ModelSpec:
@@ -71,6 +76,9 @@ class App:
         self.service = SynthesisService(self.manager, self.g2p, config)
         self.started = time.monotonic()
         self.reloads = 0
+        self.metrics = Metrics(self)
+        self.service.observer = self.metrics.observe
+        self._http: HttpServer | None = None  # when http.enabled
         self._info: tuple[object, Event] | None = None
         self._stop = asyncio.Event()
         self._apply_lock = asyncio.Lock()
@@ -97,6 +105,11 @@ class App:
 
         self._server = AsyncServer.from_uri(config.server.uri)
         await self._server.start(partial(KokoroEventHandler, self))
+        if config.http.enabled:
+            from .web.server import HttpServer  # aiohttp only when the API is on
+
+            self._http = HttpServer(self)
+            await self._http.start()
         _LOGGER.info("Ready: Wyoming server on %s", config.server.uri)
 
         if config.server.zeroconf:
@@ -124,6 +137,9 @@ class App:
         if self._advertiser is not None:
             await self._advertiser.close()
             self._advertiser = None
+        if self._http is not None:
+            await self._http.stop()
+            self._http = None
         if self._server is not None:
             await self._server.stop()
             self._server = None
@@ -173,8 +189,11 @@ class App:
         except ConfigError as err:
             _LOGGER.error("Config reload (%s) refused, still serving the previous config: %s",
                           reason, err)
+            self.metrics.reloads.labels("failed").inc()
             return ReloadResult(False, str(err))
-        return await self.apply(new, reason)
+        result = await self.apply(new, reason)
+        self.metrics.reloads.labels("ok" if result.ok else "failed").inc()
+        return result
 
     async def swap_model(self, **changes: Any) -> ReloadResult:
         """Hot-swap the model (``backend=``, ``bundle=``, ``device=``, ``threads=``)."""
@@ -184,7 +203,11 @@ class App:
     async def apply(self, new: Config, reason: str) -> ReloadResult:
         async with self._apply_lock:
             old = self.config
-            new = self._keep_restart_settings(old, new)
+            try:
+                new = self._keep_restart_settings(old, new)
+            except ConfigError as err:  # e.g. the token removed while bound to the network
+                _LOGGER.error("Config reload (%s) refused: %s", reason, err)
+                return ReloadResult(False, str(err))
             changed = tuple(changed_keys(old, new))
             if not changed:
                 _LOGGER.info("Config reload (%s): nothing changed", reason)
@@ -199,6 +222,7 @@ class App:
                 except (BundleError, ConfigError, OSError, RuntimeError, ValueError) as err:
                     _LOGGER.error("Model swap refused, still serving %s (%s): %s",
                                   model.name, model.backend.name, err)
+                    self.metrics.model_swaps.labels("failed").inc()
                     return ReloadResult(False, f"model not loaded: {err}")
                 model = new_model
             try:
@@ -206,11 +230,13 @@ class App:
             except ConfigError as err:
                 if new_model is not None:
                     new_model.close()
+                    self.metrics.model_swaps.labels("failed").inc()
                 _LOGGER.error("Config reload (%s) refused, still serving the previous config: "
                               "%s", reason, err)
                 return ReloadResult(False, str(err))
             if new_model is not None:
                 self.manager.install(new_model)
+                self.metrics.model_swaps.labels("ok").inc()
             self.service.configure(new)
             self.config = new
             self.reloads += 1
@@ -223,7 +249,11 @@ class App:
         for key in _RESTART_KEYS:
             if getattr(old.server, key) != getattr(new.server, key):
                 _LOGGER.warning("server.%s changed: restart the server to apply it", key)
-        return new.replace(server=old.server)
+        kept = {key: getattr(old.http, key) for key in _HTTP_RESTART_KEYS}
+        for key, value in kept.items():
+            if getattr(new.http, key) != value:
+                _LOGGER.warning("http.%s changed: restart the server to apply it", key)
+        return new.replace(server=old.server, http=dataclasses.replace(new.http, **kept))
 
     async def _watch_config(self) -> None:
         from watchfiles import awatch

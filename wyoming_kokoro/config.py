@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import ipaddress
+import math
 import types
 import typing
 from collections.abc import Mapping
@@ -147,6 +149,37 @@ class LimitsConfig:
                          hi=4096)
 
 
+HTTP_TOKEN_ENV = "WYOMING_KOKORO_HTTP_TOKEN"
+
+
+@dataclass(frozen=True)
+class HttpConfig:
+    """The HTTP API (control, OpenAI-compatible speech, web page); off unless enabled."""
+
+    enabled: bool = _opt(False, doc="serve the HTTP API and the web page")
+    host: str = _opt("127.0.0.1", doc="address the HTTP server binds to")
+    port: int = _opt(8880, doc="HTTP port", lo=0, hi=65535)
+    token: str | None = field(default=None, repr=False, metadata={  # a secret: never printed
+        "doc": "bearer token for the protected endpoints", "lo": None, "hi": None,
+        "choices": None})
+    auth: str = _opt("mutating", doc="what the token protects", choices=("mutating", "all"))
+
+    def __post_init__(self) -> None:
+        if self.enabled and not self.token and not is_loopback(self.host):
+            raise ConfigError(f"http.host: refusing to serve the HTTP API on {self.host!r} "
+                              f"without a token; set http.token (or ${HTTP_TOKEN_ENV}) or "
+                              f"bind to 127.0.0.1")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name or "" (all interfaces)
+
+
 @dataclass(frozen=True)
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
@@ -157,6 +190,7 @@ class Config:
     text: TextConfig = field(default_factory=TextConfig)
     audio: AudioConfig = field(default_factory=AudioConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
+    http: HttpConfig = field(default_factory=HttpConfig)
     debug: bool = _opt(False, doc="verbose logging")
 
     def voice_settings(self, name: str) -> VoiceSettings:
@@ -256,6 +290,8 @@ def _convert(value: Any, typ: Any, path: str, meta: Mapping[str, Any]) -> Any:
     if typ in (int, float):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{path}: must be a number, got {_show(value)}")
+        if not math.isfinite(value):
+            raise ConfigError(f"{path}: must be a finite number, got {value}")
         if typ is int and int(value) != value:
             raise ConfigError(f"{path}: must be a whole number, got {_show(value)}")
         value = typ(value)

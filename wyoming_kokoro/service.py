@@ -21,7 +21,7 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -76,6 +76,8 @@ class SynthesisService:
         self.audio_cache: SizedLRU[bytes] = SizedLRU(config.limits.cache_mb << 20)
         self.max_requests = config.limits.queue
         self.active = 0
+        self.observer: Callable[[str, str, Utterance | None], None] | None = None
+        """Told of every request as it ends: (source, outcome, utterance or None); metrics."""
         self._catalog: tuple[int, int, VoiceCatalog] | None = None
 
     def configure(self, config: Config) -> None:
@@ -97,9 +99,15 @@ class SynthesisService:
     @asynccontextmanager
     async def utterance(self, config: Config, voice: str | None = None,
                         language: str | None = None,
-                        streaming: bool = False) -> AsyncIterator[Utterance]:
-        """One reply: holds the config snapshot and the model it started with until it ends."""
+                        streaming: bool = False, speed: float = 1.0,
+                        source: str = "wyoming") -> AsyncIterator[Utterance]:
+        """One reply: holds the config snapshot and the model it started with until it ends.
+
+        ``speed`` multiplies the voice's and the config's rate (an API request's own speed);
+        ``source`` labels the request for the observer (metrics).
+        """
         if self.active >= self.max_requests:
+            self._observe(source, "busy", None)
             raise RequestError(f"server busy: {self.active} requests in progress "
                                f"(limits.queue = {self.max_requests}); try again shortly",
                                "busy")
@@ -107,13 +115,26 @@ class SynthesisService:
             try:
                 chosen = self.catalog(config, model).resolve(voice, language)
             except UnknownVoice as err:
+                self._observe(source, "unknown-voice", None)
                 raise RequestError(str(err), "unknown-voice") from err
             self.active += 1
+            utterance = Utterance(self, model, chosen, config, streaming, speed,
+                                  self.catalog(config, model))
             try:
-                yield Utterance(self, model, chosen, config, streaming,
-                                self.catalog(config, model))
+                yield utterance
+            except BaseException as err:
+                utterance.end(err)
+                raise
             finally:
                 self.active -= 1
+                self._observe(source, utterance.outcome or "cancelled", utterance)
+
+    def _observe(self, source: str, outcome: str, utterance: Utterance | None) -> None:
+        if self.observer is not None:
+            try:
+                self.observer(source, outcome, utterance)
+            except Exception:  # metrics must never break a reply
+                _LOGGER.exception("request observer failed")
 
     async def phonemize(self, language: str, text: str, options: NormalizeOptions) -> str:
         """Normalize and phonemize on the G2P thread; "" when nothing is left to speak."""
@@ -228,18 +249,21 @@ class Utterance:
     """Text for one reply goes in (whole or in chunks, or as SSML); PCM comes out in order."""
 
     def __init__(self, service: SynthesisService, model: KokoroModel, voice: Voice,
-                 config: Config, streaming: bool = False,
+                 config: Config, streaming: bool = False, speed: float = 1.0,
                  catalog: VoiceCatalog | None = None) -> None:
         self.service = service
         self.model = model
         self.voice = voice
         self.config = config
         self.catalog = catalog
+        self.request_speed = speed  # the request's own rate (OpenAI's speed), on top of the rest
         self.format = AudioFormat(rate=model.sample_rate)
         self.chars = 0
         self.started = time.monotonic()
         self.first_audio: float | None = None
         self.produced = 0.0  # seconds of audio handed out
+        self.synthesis_wait = 0.0  # seconds spent waiting for pieces (queue + inference)
+        self.outcome: str | None = None  # "ok", an error code or "cancelled", once it is known
         self._splitter = SentenceSplitter(clauses=streaming)
         self._sentences: asyncio.Queue[_Say | float | None] = asyncio.Queue()
         self._finished = False
@@ -250,6 +274,7 @@ class Utterance:
         self.chars += len(text)
         limit = self.config.text.max_chars
         if self.chars > limit:
+            self.outcome = self.outcome or "too-long"
             raise RequestError(f"text is longer than the limit of {limit} characters "
                                f"(text.max_chars)", "too-long")
 
@@ -289,6 +314,19 @@ class Utterance:
             self._sentences.put_nowait(_Say(sentence, self.voice))
         self._sentences.put_nowait(None)
 
+    def end(self, err: BaseException | None = None) -> None:
+        """Record how the reply ended (the first verdict stands)."""
+        if self.outcome is not None:
+            return
+        if err is None:
+            self.outcome = "ok"
+        elif isinstance(err, RequestError):
+            self.outcome = err.code
+        elif isinstance(err, (asyncio.CancelledError, GeneratorExit, ConnectionError)):
+            self.outcome = "cancelled"
+        else:
+            self.outcome = "error"
+
     def _deadline(self) -> float:
         """When the listener runs out of audio: now for the first piece, later for the rest."""
         if self.first_audio is None:
@@ -296,7 +334,8 @@ class Utterance:
         return self.first_audio + self.produced
 
     def _speed(self, voice: Voice, rate: float) -> float:
-        return max(0.25, min(4.0, voice.speed * self.config.audio.speed * rate))
+        return max(0.25, min(4.0, voice.speed * self.config.audio.speed * self.request_speed
+                             * rate))
 
     async def audio(self) -> AsyncIterator[bytes]:
         """16-bit PCM as each piece is ready, in order; ends after ``finish``."""
@@ -311,9 +350,11 @@ class Utterance:
                 if isinstance(item, float):  # a pause on its own
                     pcm, item_pause = b"", item
                 else:
+                    waited = time.monotonic()
                     pcm = await self.service.synthesize(
                         self._deadline(), self.model, item.voice, item.phonemes, item.speed,
                         item.ends_sentence)
+                    self.synthesis_wait += time.monotonic() - waited
                     if not pcm:
                         continue  # nothing speakable in it
                     item_pause = None
@@ -328,6 +369,10 @@ class Utterance:
                 yield out
             if self.first_audio is not None and audio.trailing_silence > 0:
                 yield _silence(audio.trailing_silence, rate)
+            self.end()
+        except BaseException as err:
+            self.end(err)
+            raise
         finally:
             phonemizer.cancel()
             await asyncio.gather(phonemizer, return_exceptions=True)

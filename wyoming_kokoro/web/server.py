@@ -1,0 +1,147 @@
+"""The aiohttp server: routes, the bearer-token check, OpenAI-shaped errors; start and stop."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from importlib import resources
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+
+from aiohttp import web
+
+from ..config import ConfigError
+from . import control, speech
+from .errors import ApiError, error_response
+from .keys import APP, TASKS
+from .openapi import PROTECTED, PUBLIC, openapi
+
+if TYPE_CHECKING:
+    from ..app import App
+
+_LOGGER = logging.getLogger(__name__)
+
+MAX_BODY = 4 << 20  # bytes; text.max_chars (100,000) as JSON \u escapes is 600 kB
+
+
+async def page(request: web.Request) -> web.Response:
+    html = resources.files(__package__).joinpath("static/index.html").read_bytes()
+    return web.Response(body=html, content_type="text/html", charset="utf-8",
+                        headers={"Cache-Control": "no-cache"})
+
+
+async def openapi_json(request: web.Request) -> web.Response:
+    return web.json_response(openapi(request.app[APP].config))
+
+
+ROUTES = [
+    web.get("/", page),
+    web.get("/openapi.json", openapi_json),
+    web.get("/health", control.health),
+    web.get("/voices", control.voices),
+    web.get("/config", control.config),
+    web.post("/reload", control.reload),
+    web.post("/model", control.model),
+    web.get("/metrics", control.metrics),
+    web.get("/v1/models", speech.models),
+    web.get("/v1/audio/voices", speech.voices),
+    web.post("/v1/audio/speech", speech.speech),
+]
+
+
+@web.middleware
+async def errors(request: web.Request, handler) -> web.StreamResponse:
+    """Every error leaves as OpenAI's JSON error shape; a server fault is logged, not leaked."""
+    try:
+        return await handler(request)
+    except ApiError as err:
+        return err.response()
+    except web.HTTPException as err:
+        if err.status < 400:
+            raise
+        headers = {"Allow": err.headers["Allow"]} if "Allow" in err.headers else None
+        message = {404: f"no such endpoint: {request.method} {request.path}",
+                   405: f"{request.method} is not allowed on {request.path}"}.get(
+                       err.status, err.text or err.reason)
+        return error_response(err.status, message, code=err.reason.lower().replace(" ", "_"),
+                              headers=headers)
+    except (asyncio.CancelledError, ConnectionError):
+        raise
+    except Exception:
+        _LOGGER.exception("HTTP %s %s failed", request.method, request.path)
+        return error_response(500, "internal server error (see the server log)",
+                              code="internal_error")
+
+
+@web.middleware
+async def auth(request: web.Request, handler) -> web.StreamResponse:
+    """With a token configured: the mutating endpoints (or all but the public ones) need it."""
+    http = request.app[APP].config.http  # read per request: a reload can change the token
+    if http.token and _protected(request, http.auth):
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+                given.strip().encode(), http.token.encode()):
+            raise ApiError(401, "missing or wrong bearer token (Authorization: Bearer ...)",
+                           code="invalid_api_key",
+                           headers={"WWW-Authenticate": 'Bearer realm="wyoming-kokoro"'})
+    return await handler(request)
+
+
+@web.middleware
+async def same_origin(request: web.Request, handler) -> web.StreamResponse:
+    """Browsers may send a POST to 127.0.0.1 from any web site (a form, a no-cors fetch): a
+    POST whose Origin is another site's is refused. Non-browser clients send no Origin."""
+    origin = request.headers.get("Origin")
+    if request.method == "POST" and origin is not None and urlparse(origin).netloc != request.host:
+        raise ApiError(403, f"cross-origin request from {origin} refused", code="cross_origin")
+    return await handler(request)
+
+
+def _protected(request: web.Request, scope: str) -> bool:
+    if scope == "all":
+        return request.path not in PUBLIC
+    return (request.method.lower(), request.path) in PROTECTED
+
+
+def build_app(app: App) -> web.Application:
+    web_app = web.Application(middlewares=[errors, same_origin, auth], client_max_size=MAX_BODY)
+    web_app[APP] = app
+    web_app[TASKS] = set()
+    web_app.add_routes(ROUTES)
+    return web_app
+
+
+class HttpServer:
+    """Runs in the App's event loop; started and stopped by the App."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.port: int | None = None
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        http = self.app.config.http
+        access_log = logging.getLogger("aiohttp.access") if self.app.config.debug else None
+        runner = web.AppRunner(build_app(self.app), handler_cancellation=True,
+                               access_log=access_log, shutdown_timeout=3.0)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, http.host, http.port).start()
+        except OSError as err:
+            await runner.cleanup()
+            raise ConfigError(f"http: cannot listen on {http.host}:{http.port}: "
+                              f"{err.strerror or err}") from None
+        self._runner = runner
+        self.port = runner.addresses[0][1]
+        host = f"[{http.host}]" if ":" in http.host else http.host
+        guard = (f"token required for {'all endpoints' if http.auth == 'all' else 'changes'}"
+                 if http.token else "no token")
+        _LOGGER.info("HTTP API on http://%s:%d/ (%s)", host, self.port, guard)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            tasks = self._runner.app[TASKS]
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self._runner.cleanup()
+            self._runner = None
