@@ -82,6 +82,9 @@ ENV PATH=/opt/venv/bin:$PATH \
 
 USER 10200:10200
 WORKDIR /home/kokoro
+# misaki's English lexicon as compact tries, built once here instead of at the first start
+# (wyoming_kokoro/text/english_lexicon.py); the server rebuilds them if they go missing.
+RUN python -m wyoming_kokoro.text.english_lexicon
 EXPOSE 10200/tcp
 HEALTHCHECK --interval=30s --timeout=15s --start-period=5m --retries=3 \
     CMD ["/opt/kokoro/bin/healthcheck.sh"]

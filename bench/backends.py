@@ -15,16 +15,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import statistics
 import sys
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench/ itself is sys.path[0]
 
-from bench import LONG, SHORT, machine, measure, start_server
+from bench import LONG, SHORT, Texts, machine, start_server
 from wyoming_kokoro.client import synthesize
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,16 +39,31 @@ def converted_torch_bundle() -> Path:
     return cached_torch_bundle(embedded_bundle(), ROOT / ".pytest_cache" / "d" / "wyoming-kokoro")
 
 
+async def measure(uri: str, texts: list[str], voice: str | None) -> tuple[float, float, float]:
+    """Median first audio, total time and audio length of ``texts``, one after the other."""
+    runs = []
+    for text in texts:
+        speech = await synthesize(uri, text, voice)
+        if speech.error is not None:
+            raise SystemExit(f"server error: {speech.error.text}")
+        runs.append(speech)
+    return (statistics.median(s.first_audio or s.total for s in runs),
+            statistics.median(s.total for s in runs),
+            statistics.median(s.seconds for s in runs))
+
+
 def run_backend(server_args: list[str], voice: str | None, repeat: int) -> list[str]:
     started = time.perf_counter()
-    proc, uri = start_server(SimpleNamespace(server_args=server_args))
+    proc, uri = start_server(server_args)
     ready = time.perf_counter() - started
     try:
         rss = psutil.Process(proc.pid).memory_info().rss / 2**20
         asyncio.run(synthesize(uri, "Warm up.", voice))
         cells = [f"{ready:.1f}", f"{rss:.0f}"]
-        for text in TEXTS.values():
-            first, total, audio = asyncio.run(measure(uri, text, voice, False, repeat))
+        texts = Texts()  # the same fresh texts for every backend: no cache answers them
+        for template in TEXTS.values():
+            first, total, audio = asyncio.run(measure(uri, [texts(template)
+                                                             for _ in range(repeat)], voice))
             cells += [f"{first:.2f}", f"{total:.2f}", f"{total / audio:.2f}"]
         return cells
     finally:

@@ -68,15 +68,16 @@ LLM_REPLY = (
 
 
 class Texts:
-    """Fresh variants of each template: every slot gets a number not used in that slot before
-    (up to 89 requests per template), so no cached sentence answers a measured request."""
+    """Fresh variants of each template: the first slot gets a number never used before, the
+    others numbers not used in that slot for the last 89 requests, so no cached sentence or
+    reply answers a measured request (a soak of thousands included)."""
 
     def __init__(self) -> None:
         self._seq = itertools.count()
 
     def __call__(self, template: str) -> str:
         i = next(self._seq)
-        return template.format(*(10 + (i + 17 * slot) % 89 for slot in range(16)))
+        return template.format(10 + i, *(10 + (i + 17 * slot) % 89 for slot in range(1, 16)))
 
 
 @dataclass

@@ -20,6 +20,19 @@ def cache_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("xdg-cache")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def isolated_cache(cache_dir):
+    """What tests build in process (models, lexicon tries) lands in the session's cache, not in
+    the user's ~/.cache/wyoming-kokoro."""
+    saved = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(cache_dir)
+    yield
+    if saved is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = saved
+
+
 @pytest.fixture(scope="session")
 def start_server(tmp_path_factory, cache_dir):
     """Start servers with their own flags/config; every one is stopped at the end."""

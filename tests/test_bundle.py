@@ -64,7 +64,7 @@ def test_a_missing_file_is_refused(copy):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda m: m.update(format=2), "not a format-1 bundle"),
+        (lambda m: m.update(format=2), "not a format-1 model bundle"),
         (lambda m: m.pop("voices"), "names no voices file"),
         (lambda m: m.update(onnx="other.onnx"), "is not listed in 'files'"),
         (lambda m: m["files"].update({"../escape": "0" * 64}), "not a plain file name"),

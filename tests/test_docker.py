@@ -138,6 +138,9 @@ def test_dockerfile_conventions():
     assert re.search(r"\nUSER (\d+)", final) and "USER 0" not in final
     assert 'CMD ["/opt/kokoro/bin/healthcheck.sh"]' in final
     assert 'ENTRYPOINT ["/usr/bin/tini", "--", "/opt/kokoro/bin/entrypoint.sh"]' in final
+    # the English lexicon's tries are built as the runtime user, into its own cache
+    user_at = final.index("\nUSER ")
+    assert final.index("RUN python -m wyoming_kokoro.text.english_lexicon") > user_at
     # everything the Dockerfile copies from the context passes .dockerignore
     ignore = (ROOT / ".dockerignore").read_text().splitlines()
     allowed = {line[1:].rstrip("/") for line in ignore if line.startswith("!")}

@@ -72,7 +72,7 @@ class App:
         self.config_path = config_path
         self.overrides = overrides or {}
         self.manager = ModelManager()
-        self.g2p = G2P()
+        self.g2p = G2P(config.model.cache_dir)
         self.service = SynthesisService(self.manager, self.g2p, config)
         self.started = time.monotonic()
         self.reloads = 0

@@ -49,7 +49,8 @@ class ServerConfig:
 class ModelConfig:
     backend: str = _opt("onnx", doc="inference backend", choices=("onnx", "torch"))
     bundle: Path | None = _opt(None, doc="model bundle directory; empty = embedded default")
-    cache_dir: Path | None = _opt(None, doc="where the embedded model is assembled")
+    cache_dir: Path | None = _opt(
+        None, doc="where the embedded model is assembled and the English lexicon cached")
     device: str = _opt("auto", doc="torch device", choices=("auto", "cpu", "cuda", "mps"))
     threads: int = _opt(0, doc="inference threads per worker, 0 = all cores", lo=0, hi=256)
 

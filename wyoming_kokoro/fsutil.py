@@ -1,4 +1,4 @@
-"""Small file-system helpers: atomic writes and hashing."""
+"""Small file-system helpers: the cache directory, atomic writes and hashing."""
 
 from __future__ import annotations
 
@@ -9,6 +9,13 @@ from collections.abc import Iterable
 from pathlib import Path
 
 _BLOCK = 1 << 20
+
+
+def default_cache_dir() -> Path:
+    """$XDG_CACHE_HOME/wyoming-kokoro (default ~/.cache/wyoming-kokoro): assembled models and
+    built lexicons, all rebuilt when missing."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "wyoming-kokoro"
 
 
 def sha256_file(path: Path) -> str:

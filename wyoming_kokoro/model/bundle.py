@@ -57,18 +57,24 @@ class Bundle:
         return tuple(b for b in ("onnx", "torch") if b in self.roles)
 
 
+def read_manifest(path: Path, error: type[Exception], what: str, version: int) -> dict:
+    """A JSON manifest of format ``version``; ``error`` names the file and what is wrong."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        raise error(f"{path}: no {what} there") from err
+    except (OSError, ValueError) as err:
+        raise error(f"{path}: unreadable {what}: {err}") from err
+    if not isinstance(data, dict) or data.get("format") != version:
+        raise error(f"{path}: not a format-{version} {what}")
+    return data
+
+
 def read_bundle(root: Path, verify: bool = True) -> Bundle:
     """Read and (by default) verify the bundle in ``root``."""
     root = Path(root)
     manifest_path = root / MANIFEST
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except FileNotFoundError as err:
-        raise BundleError(f"{manifest_path}: no model bundle manifest there") from err
-    except (OSError, ValueError) as err:
-        raise BundleError(f"{manifest_path}: unreadable manifest: {err}") from err
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise BundleError(f"{manifest_path}: not a format-{FORMAT} bundle manifest")
+    manifest = read_manifest(manifest_path, BundleError, "model bundle manifest", FORMAT)
     files = manifest.get("files")
     if not isinstance(files, dict) or not files:
         raise BundleError(f"{manifest_path}: 'files' must map file names to sha256")

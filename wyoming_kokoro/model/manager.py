@@ -6,13 +6,12 @@ Installing a new model never waits: the old one is closed when its last lease en
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import logging
-import sys
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 
+from ..memory import return_freed_memory
 from .kokoro import KokoroModel
 
 _LOGGER = logging.getLogger(__name__)
@@ -73,11 +72,4 @@ class ModelManager:
         _LOGGER.info("Releasing model %s (%s)", model.name, model.backend.name)
         model.close()
         gc.collect()
-        _return_freed_memory()
-
-
-def _return_freed_memory() -> None:
-    """Ask glibc to hand freed heap back to the OS, so RSS drops after a model is released."""
-    if sys.platform.startswith("linux"):
-        with suppress(OSError, AttributeError):
-            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        return_freed_memory()

@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import fnmatch
 import importlib.resources as resources
-import json
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from .bundle import MANIFEST, REQUIRED_ROLES, ROLES
+from .bundle import MANIFEST, REQUIRED_ROLES, ROLES, read_manifest
 
 FORMAT = 1
 DEFAULT = "kokoro-v1.0"
@@ -87,14 +86,7 @@ def builtin(name: str = DEFAULT) -> Path:
 def load_sources(path: Path) -> Sources:
     """Read and check a source manifest; raise :class:`SourceError` naming the problem."""
     where = str(path)
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError as err:
-        raise SourceError(f"{where}: no such model manifest") from err
-    except (OSError, ValueError) as err:
-        raise SourceError(f"{where}: unreadable model manifest: {err}") from err
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise SourceError(f"{where}: not a format-{FORMAT} model source manifest")
+    data = read_manifest(Path(path), SourceError, "model manifest", FORMAT)
     name = _text(data, "name", where)
     roles = data.get("roles")
     if not isinstance(roles, dict) or not all(isinstance(v, str) for v in roles.values()):

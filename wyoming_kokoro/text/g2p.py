@@ -18,6 +18,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from ..imports import torch_hidden
 from . import split
@@ -36,12 +37,15 @@ class G2PUnavailable(RuntimeError):
     """The packages needed to read a language are missing."""
 
 
-def _english(british: bool) -> Phonemizer:
+def _english(british: bool, cache_dir: Path | None) -> Phonemizer:
     with torch_hidden():
         import spacy
         from misaki import en, espeak
 
+        from .english_lexicon import compact_lexicon
+
         nlp = spacy.load(SPACY_PIPELINE, enable=["tok2vec", "tagger"])
+        lexicon = compact_lexicon(british, cache_dir)
 
     class OfflineEnglishG2P(en.G2P):
         """misaki's G2P with a spaCy pipeline loaded by name from site-packages."""
@@ -50,7 +54,7 @@ def _english(british: bool) -> Phonemizer:
             self.version = None
             self.british = british
             self.nlp = nlp
-            self.lexicon = en.Lexicon(british)
+            self.lexicon = lexicon
             self.fallback = espeak.EspeakFallback(british=british)
             self.unk = ""
 
@@ -117,9 +121,9 @@ def _chinese() -> Phonemizer:
     return lambda text: g2p(text)[0]
 
 
-def _factory(language: str) -> Callable[[], Phonemizer]:
+def _factory(language: str, cache_dir: Path | None) -> Callable[[], Phonemizer]:
     if language in ("en-us", "en-gb"):
-        return lambda: _english(british=language == "en-gb")
+        return lambda: _english(language == "en-gb", cache_dir)
     if language in _ESPEAK_VOICES:
         return lambda: _espeak(language)
     if language == "ja":
@@ -130,9 +134,14 @@ def _factory(language: str) -> Callable[[], Phonemizer]:
 
 
 class G2P:
-    """Phonemizes text in any supported language."""
+    """Phonemizes text in any supported language.
 
-    def __init__(self) -> None:
+    ``cache_dir`` holds what is built once and reused (the English lexicon's tries); None: the
+    user's cache directory.
+    """
+
+    def __init__(self, cache_dir: Path | None = None) -> None:
+        self._cache_dir = cache_dir
         self._phonemizers: dict[str, Phonemizer] = {}
         self._lock = threading.Lock()
 
@@ -147,7 +156,7 @@ class G2P:
             phonemize = self._phonemizers.get(language)
             if phonemize is None:
                 started = time.perf_counter()
-                phonemize = _factory(language)()
+                phonemize = _factory(language, self._cache_dir)()
                 self._phonemizers[language] = phonemize
                 _LOGGER.info("Loaded %s phonemizer in %.2f s", language,
                              time.perf_counter() - started)
