@@ -14,7 +14,7 @@ Sections (all by default, except soak):
                streamed alone at the same pace; tail from synthesize-stop to the end
   memory       server RSS: steady, and peak during a 100,000-character request and a
                4,000-character run-on request (needs --pid, or a server started by the bench)
-  soak         --soak N short requests from 4 clients: RSS before and after
+  soak         --soak N short requests from 4 clients: RSS before, half-way and once idle
 With --compare, every section runs against both servers in the same run, interleaved, so the
 ratios compare like with like. Every request uses text the server has not seen before (except
 the "repeat" row), so no cache hides the cost. Prints Markdown tables.
@@ -259,30 +259,48 @@ def section_memory(targets: list[Target], args, texts: Texts) -> None:
 
 
 def section_soak(targets: list[Target], args, texts: Texts) -> None:
+    """RSS before, at the half-way mark (under load: pieces in flight), and once idle after the
+    last request (the server hands freed memory back when idle); growth compares idle with
+    idle."""
     print(f"### Soak: {args.soak} short requests from 4 clients\n")
     rows = []
     for target in targets:
         asyncio.run(once(target, texts(SHORT)))
         before = target.rss_mb()
+        half: list[float | None] = []
         started = time.perf_counter()
 
-        async def run(t=target):
-            counter = itertools.count()
+        async def run(t=target, half=half):
+            counter, done = itertools.count(), itertools.count(1)
 
             async def client():
                 while next(counter) < args.soak:
                     await once(t, texts(SHORT))
+                    if next(done) == args.soak // 2:
+                        half.append(t.rss_mb())
 
             await asyncio.gather(*(client() for _ in range(4)))
 
         asyncio.run(run())
+        seconds = time.perf_counter() - started
+        time.sleep(SOAK_SETTLE)  # the server hands freed memory back once idle
         after = target.rss_mb()
-        growth = "—" if not before else f"{100 * (after - before) / before:+.1f} %"
-        rows.append([target.name, str(args.soak), f"{time.perf_counter() - started:.0f}",
-                     "—" if before is None else f"{before:.0f}",
-                     "—" if after is None else f"{after:.0f}", growth])
-    table(["server", "requests", "seconds", "RSS before (MB)", "RSS after (MB)", "growth"],
-          rows)
+        middle = half[0] if half else None
+        rows.append([target.name, str(args.soak), f"{seconds:.0f}", _mb(before), _mb(middle),
+                     _mb(after), _growth(before, after)])
+    table(["server", "requests", "seconds", "RSS before (MB)", "RSS half-way, busy (MB)",
+           "RSS after, idle (MB)", "growth"], rows)
+
+
+SOAK_SETTLE = 2.0
+
+
+def _mb(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f}"
+
+
+def _growth(start: float | None, end: float | None) -> str:
+    return "—" if not start or end is None else f"{100 * (end - start) / start:+.1f} %"
 
 
 SECTIONS = {"latency": section_latency, "concurrency": section_concurrency,

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 
@@ -18,11 +19,15 @@ from wyoming_kokoro.addon import (
     parse_options,
     seed_config,
     server_args,
+    server_env,
 )
+from wyoming_kokoro.config import HTTP_TOKEN_ENV
 from wyoming_kokoro.model.embedded import embedded_bundle
 
+from .httpapi import wait_http
 from .launch import Launched
-from .serverproc import free_port, server_env
+from .serverproc import free_port
+from .serverproc import server_env as process_env
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = ["--uri", "tcp://0.0.0.0:10200", "--bundle", "/opt/kokoro/model"]
@@ -43,6 +48,8 @@ HEART = ["--voice", "af_heart"]
         ({"threads": 2}, [*REST[:4], "--threads", "2"]),
         ({"voice": "af_heart", "debug": True}, [*HEART, *REST, "--debug"]),
         ({"voice": "af_heart", "old_option": 1}, [*HEART, *REST]),  # unknown: ignored
+        ({"http_api": True, "http_token": "s3cret"}, [*REST, "--http", "0.0.0.0:8880"]),
+        ({"http_api": False, "http_token": "s3cret"}, REST),
     ],
 )
 def test_options_map_to_server_flags(options, flags):
@@ -64,6 +71,10 @@ def test_options_map_to_server_flags(options, flags):
         ({"threads": 1.5}, "threads: must be a whole number"),
         ({"threads": False}, "threads: must be a whole number"),
         ({"debug": "yes"}, "debug: must be true or false, got 'yes'"),
+        ({"http_api": "yes"}, "http_api: must be true or false, got 'yes'"),
+        ({"http_api": True}, "http_token: required when http_api is on"),
+        ({"http_api": True, "http_token": "  "}, "http_token: required when http_api is on"),
+        ({"http_token": 5}, "http_token: must be text"),
         ([], "options: must be a JSON object, got list"),
     ],
 )
@@ -71,6 +82,15 @@ def test_invalid_options_are_refused_naming_the_option(options, message):
     with pytest.raises(AddonError) as err:
         parse_options(options)
     assert message in str(err.value)
+
+
+def test_the_http_token_travels_in_the_environment_only():
+    options = parse_options({"http_api": True, "http_token": " s3cret "})
+    assert "s3cret" not in " ".join(server_args(options)) and "s3cret" not in repr(options)
+    env = server_env(options, {"PATH": "/bin"})
+    assert env == {"PATH": "/bin", HTTP_TOKEN_ENV: "s3cret"}
+    off = parse_options({"http_token": "s3cret"})  # API off: no token, not even an inherited one
+    assert server_env(off, {"PATH": "/bin", HTTP_TOKEN_ENV: "old"}) == {"PATH": "/bin"}
 
 
 def test_paths_and_config_are_passed_through():
@@ -107,9 +127,9 @@ def test_the_entry_point_builds_the_command_from_the_environment(cache_dir, tmp_
     options = tmp_path / "options.json"
     options.write_text(json.dumps({"voice": "bf_emma", "speed": 0.9, "backend": "onnx",
                                    "threads": 1, "debug": True}))
-    env = server_env(cache_dir) | {"KOKORO_ADDON_OPTIONS": str(options),
-                                   "KOKORO_ADDON_CONFIG_DIR": str(tmp_path / "cfg"),
-                                   "KOKORO_BUNDLE": "/b", "KOKORO_URI": "tcp://127.0.0.1:9"}
+    env = process_env(cache_dir) | {"KOKORO_ADDON_OPTIONS": str(options),
+                                    "KOKORO_ADDON_CONFIG_DIR": str(tmp_path / "cfg"),
+                                    "KOKORO_BUNDLE": "/b", "KOKORO_URI": "tcp://127.0.0.1:9"}
     out = run_addon(env, "--dry-run", "--workers", "2")
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == [
@@ -129,13 +149,16 @@ def test_the_addon_starts_the_server(cache_dir, tmp_path):
     bundle = tmp_path / "model"
     shutil.copytree(embedded_bundle(cache_dir / "wyoming-kokoro").root, bundle)
     options = tmp_path / "options.json"
+    token = "addon-token-" + "x" * 20
     options.write_text(json.dumps({"voice": "jf_nezumi", "speed": 1.1, "backend": "onnx",
-                                   "threads": 1, "debug": True}))
-    port = free_port()
-    env = server_env(cache_dir) | {"KOKORO_ADDON_OPTIONS": str(options),
-                                   "KOKORO_ADDON_CONFIG_DIR": str(tmp_path / "addon_config"),
-                                   "KOKORO_BUNDLE": str(bundle),
-                                   "KOKORO_URI": f"tcp://127.0.0.1:{port}"}
+                                   "threads": 1, "debug": True, "http_api": True,
+                                   "http_token": token}))
+    port, http_port = free_port(), free_port()
+    env = process_env(cache_dir) | {"KOKORO_ADDON_OPTIONS": str(options),
+                                    "KOKORO_ADDON_CONFIG_DIR": str(tmp_path / "addon_config"),
+                                    "KOKORO_BUNDLE": str(bundle),
+                                    "KOKORO_URI": f"tcp://127.0.0.1:{port}",
+                                    "KOKORO_HTTP": f"127.0.0.1:{http_port}"}
     server = Launched([sys.executable, "-m", "wyoming_kokoro.addon"], env, tmp_path / "log",
                       f"tcp://127.0.0.1:{port}", cwd=tmp_path)
     try:
@@ -143,5 +166,12 @@ def test_the_addon_starts_the_server(cache_dir, tmp_path):
         assert "jf_nezumi" in {v.name for v in info.tts[0].voices}
         assert (tmp_path / "addon_config" / "config.yaml").is_file()
         assert "DEBUG" in server.log
+        base = f"http://127.0.0.1:{http_port}"
+        wait_http(base, server)
+        assert httpx.post(f"{base}/reload").status_code == 401  # the option's token is in force
+        auth = {"Authorization": f"Bearer {token}"}
+        assert httpx.post(f"{base}/reload", headers=auth, timeout=30).status_code == 200
+        assert httpx.get(f"{base}/config").json()["http"]["token"] == "<redacted>"
     finally:
         assert server.stop() == 0
+    assert token not in server.log

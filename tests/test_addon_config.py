@@ -79,7 +79,7 @@ def validate_option(typ: str, value: Any) -> None:
     elif typ.startswith(("int", "float")):
         number = int(value) if typ.startswith("int") else float(value)
         assert (low is None or number >= low) and (high is None or number <= high), (typ, value)
-    elif typ.startswith("str"):
+    elif typ.startswith(("str", "password")):
         assert isinstance(value, str)
     else:  # pragma: no cover - not used by this add-on
         pytest.fail(f"no check for {typ}")
@@ -97,7 +97,7 @@ def test_required_keys_and_formats(config):
 
 
 def test_ports_map_and_discovery(config):
-    assert config["ports"] == {"10200/tcp": None}
+    assert config["ports"] == {"10200/tcp": None, "8880/tcp": None}  # 8880: the HTTP API
     for port, host in config["ports"].items():
         assert RE_PORT.match(port) and (host is None or 1 <= host <= 65535)
     entries = [RE_VOLUME.match(entry) for entry in config["map"]]
@@ -109,11 +109,16 @@ def test_ports_map_and_discovery(config):
 
 def test_options_match_the_schema(config):
     options, schema = config["options"], config["schema"]
-    assert set(options) == set(schema)
+    optional = {key for key, typ in schema.items() if typ.endswith("?")}
+    assert set(schema) - optional <= set(options) <= set(schema)
     for key, typ in schema.items():
         assert isinstance(typ, str) and RE_SCHEMA_ELEMENT.match(typ), (key, typ)
-        validate_option(typ, options[key])
-    assert options == asdict(AddonOptions())  # the add-on's defaults are the Python defaults
+        if key in options:
+            validate_option(typ, options[key])
+    # the add-on's defaults are the Python defaults; an optional option left out is None there
+    defaults = asdict(AddonOptions())
+    assert options == {k: v for k, v in defaults.items() if k in options}
+    assert all(defaults[k] is None for k in set(defaults) - set(options))
 
 
 def test_the_voice_list_is_the_baked_in_voices(config):

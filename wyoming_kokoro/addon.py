@@ -8,7 +8,9 @@ server reloads it while running) from the documented default, and execs the serv
     python -m wyoming_kokoro.addon [--dry-run] [extra wyoming-kokoro flags]
 
 Paths can be overridden by environment variables (tests, custom images): ``KOKORO_ADDON_OPTIONS``,
-``KOKORO_ADDON_CONFIG_DIR``, ``KOKORO_BUNDLE`` (empty: the embedded model) and ``KOKORO_URI``.
+``KOKORO_ADDON_CONFIG_DIR``, ``KOKORO_BUNDLE`` (empty: the embedded model), ``KOKORO_URI`` and
+``KOKORO_HTTP`` (the HTTP API's ``HOST:PORT``). The HTTP token reaches the server in its
+environment, never on its command line (which is logged and visible to ``ps``).
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ import os
 import re
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .config import HTTP_TOKEN_ENV
 from .fsutil import write_atomic
 
 _LOGGER = logging.getLogger("wyoming_kokoro.addon")
@@ -32,15 +35,17 @@ OPTIONS_FILE = Path("/data/options.json")
 CONFIG_DIR = Path("/config")
 BUNDLE = Path("/opt/kokoro/model")
 URI = "tcp://0.0.0.0:10200"
+HTTP = "0.0.0.0:8880"
 BACKENDS = ("onnx", "torch")
 _VOICE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 SEED_HEADER = """\
 # wyoming-kokoro add-on configuration, reloaded while the add-on runs (no restart needed).
-# The add-on options (voice, speed, backend, threads, debug) override default_voice,
-# audio.speed, model.backend, model.threads and debug below (clear the voice option to use
-# default_voice, e.g. a blend from mixes); the model bundle and the listen address are set by
-# the add-on. Delete this file to get the defaults back on the next start.
+# The add-on options override default_voice (voice), audio.speed (speed), model.backend
+# (backend), model.threads (threads), debug (debug) and, when http_api is on, the http section
+# (0.0.0.0:8880, token http_token). Clear the voice option to use default_voice, e.g. a blend
+# from mixes. The model bundle and the Wyoming listen address are set by the add-on.
+# Delete this file to get the defaults back on the next start.
 #
 """
 
@@ -59,6 +64,8 @@ class AddonOptions:
     backend: str = "onnx"
     threads: int = 0
     debug: bool = False
+    http_api: bool = False
+    http_token: str | None = field(default=None, repr=False)  # a secret: never printed
 
 
 def parse_options(data: Mapping[str, Any]) -> AddonOptions:
@@ -85,10 +92,19 @@ def parse_options(data: Mapping[str, Any]) -> AddonOptions:
     if isinstance(threads, bool) or not isinstance(threads, int) or not 0 <= threads <= 256:
         raise AddonError(f"threads: must be a whole number from 0 (all cores) to 256, "
                          f"got {_show(threads)}")
-    if not isinstance(values["debug"], bool):
-        raise AddonError(f"debug: must be true or false, got {_show(values['debug'])}")
+    for flag in ("debug", "http_api"):
+        if not isinstance(values[flag], bool):
+            raise AddonError(f"{flag}: must be true or false, got {_show(values[flag])}")
+    token = values["http_token"]
+    if token is not None and not isinstance(token, str):
+        raise AddonError("http_token: must be text")
+    token = token.strip() if token else None
+    if values["http_api"] and not token:
+        raise AddonError("http_token: required when http_api is on, because the HTTP API then "
+                         "listens on your network; set it to a long random string")
     return AddonOptions(voice=voice, speed=float(speed), backend=values["backend"],
-                        threads=threads, debug=values["debug"])
+                        threads=threads, debug=values["debug"], http_api=values["http_api"],
+                        http_token=token)
 
 
 def load_options(path: Path) -> AddonOptions:
@@ -103,8 +119,9 @@ def load_options(path: Path) -> AddonOptions:
 
 
 def server_args(options: AddonOptions, *, uri: str = URI, bundle: Path | None = BUNDLE,
-                config: Path | None = None) -> list[str]:
-    """The ``wyoming-kokoro`` flags for these options."""
+                config: Path | None = None, http: str = HTTP) -> list[str]:
+    """The ``wyoming-kokoro`` flags for these options (the HTTP token is not one of them:
+    see :func:`server_env`)."""
     args = ["--uri", uri]
     if bundle is not None:
         args += ["--bundle", str(bundle)]
@@ -116,7 +133,18 @@ def server_args(options: AddonOptions, *, uri: str = URI, bundle: Path | None = 
              "--threads", str(options.threads)]
     if options.debug:
         args.append("--debug")
+    if options.http_api:
+        args += ["--http", http]
     return args
+
+
+def server_env(options: AddonOptions, base: Mapping[str, str]) -> dict[str, str]:
+    """The server's environment: ``base`` with the HTTP token set, or removed when the HTTP API
+    is off (so a token left in the container's environment cannot switch on auth by surprise)."""
+    env = {k: v for k, v in base.items() if k != HTTP_TOKEN_ENV}
+    if options.http_api and options.http_token:
+        env[HTTP_TOKEN_ENV] = options.http_token
+    return env
 
 
 def default_config() -> str:
@@ -148,7 +176,8 @@ def command(options: AddonOptions, extra: list[str]) -> list[str]:
     config_dir = Path(os.environ.get("KOKORO_ADDON_CONFIG_DIR") or CONFIG_DIR)
     bundle = os.environ.get("KOKORO_BUNDLE", str(BUNDLE))
     args = server_args(options, uri=os.environ.get("KOKORO_URI") or URI,
-                       bundle=Path(bundle) if bundle else None, config=seed_config(config_dir))
+                       bundle=Path(bundle) if bundle else None, config=seed_config(config_dir),
+                       http=os.environ.get("KOKORO_HTTP") or HTTP)
     return [sys.executable, "-m", "wyoming_kokoro", *args, *extra]
 
 
@@ -170,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     _LOGGER.info("Starting %s", " ".join(cmd[1:]))
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execv(cmd[0], cmd)
+    os.execve(cmd[0], cmd, server_env(options, os.environ))
     return 0  # pragma: no cover - execv does not return
 
 
