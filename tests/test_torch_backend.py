@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -152,6 +153,34 @@ def test_close_releases_the_model(torch_bundle):
     with pytest.raises(RuntimeError, match="closed"):
         backend.synthesize(tokens, style, 1.0)
     backend.close()  # closing twice is harmless
+
+
+@pytest.mark.parametrize("broken", ["no weights", "no config", "config not an object"])
+def test_missing_torch_files_are_refused_and_never_fetched_from_the_hub(broken, torch_bundle,
+                                                                      tmp_path):
+    # KModel downloads its config and weights from the hub when it is not given them: the
+    # backend must refuse instead, naming the file, before KModel is built.
+    from wyoming_kokoro.engine.torch import TorchBackend
+
+    weights, config = torch_bundle / TORCH_FILE, torch_bundle / CONFIG_FILE
+    if broken == "no weights":
+        weights, message = tmp_path / "missing.pth", "no weights file at"
+    elif broken == "no config":
+        config, message = tmp_path / "missing.json", "cannot read the model config"
+    else:
+        (config := tmp_path / "config.json").write_text("[]")
+        message = "is not a JSON object"
+    with pytest.raises(ConfigError, match=message) as err:
+        TorchBackend(weights, config, device="cpu")
+    assert str(err.value).startswith("torch backend: ")
+
+
+def test_the_server_process_is_offline_for_the_hugging_face_hub(monkeypatch):
+    from wyoming_kokoro.__main__ import main
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    assert main(["--speed", "9"]) == 2  # refused config: returns before loading anything
+    assert os.environ["HF_HUB_OFFLINE"] == "1"
 
 
 def test_devices_resolve_to_what_this_machine_has():

@@ -100,6 +100,9 @@ def configure_logging(debug: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Nothing is downloaded at run time: should any library reach for the Hugging Face hub,
+    # it fails at once instead of going to the network (read when huggingface_hub is imported).
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     args = parse_args(argv)
     configure_logging(bool(args.debug))
     overrides = overrides_from_args(args)

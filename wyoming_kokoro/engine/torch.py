@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import json
 import logging
 import os
 import threading
@@ -22,8 +23,9 @@ from ..imports import TORCH_IMPORT_LOCK
 
 _LOGGER = logging.getLogger(__name__)
 
-#: Passed to KModel only to name the model (and silence its warning); with a local config and
-#: weights file given, KModel downloads nothing.
+#: Passed to KModel only to name the model (and silence its warning). KModel downloads its config
+#: from this repo when given none and its weights when given no path: we always give it the
+#: config as a dict and the weights' path, so neither download is reachable.
 REPO_ID = "hexgrad/Kokoro-82M"
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
@@ -49,6 +51,22 @@ def resolve_device(requested: str) -> str:
     return requested
 
 
+def _read_config(path: Path) -> dict[str, Any]:
+    try:
+        config = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise ConfigError(f"torch backend: cannot read the model config {path}: {err}") from err
+    if not isinstance(config, dict):
+        raise ConfigError(f"torch backend: the model config {path} is not a JSON object")
+    return config
+
+
+def _weights(path: Path) -> Path:
+    if not Path(path).is_file():
+        raise ConfigError(f"torch backend: no weights file at {path}")
+    return Path(path)
+
+
 class TorchBackend:
     name = "torch"
 
@@ -69,7 +87,8 @@ class TorchBackend:
             self.device = resolve_device(device)
             if threads > 0:
                 torch.set_num_threads(min(threads, os.cpu_count() or threads))
-            model = KModel(repo_id=REPO_ID, config=str(config_path), model=str(model_path))
+            model = KModel(repo_id=REPO_ID, config=_read_config(config_path),
+                           model=str(_weights(model_path)))
         self._torch = torch
         self._model: Any = model.to(self.device).eval()
         # CPU inference is re-entrant; on a GPU, calls are serialized (LSTM.flatten_parameters
