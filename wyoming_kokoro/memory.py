@@ -8,9 +8,10 @@ high-water mark of every arena. ``malloc_trim`` returns the free pages from anyw
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import sys
-import time
+from collections.abc import Callable
 from contextlib import suppress
 
 _libc = None
@@ -26,16 +27,26 @@ def return_freed_memory() -> None:
             _libc.malloc_trim(0)
 
 
-class Trimmer:
-    """Trims at most once per ``interval`` seconds: cheap enough to call after every request."""
+class IdleTrimmer:
+    """Hands freed memory back once the server has stayed idle for ``delay`` seconds: once per
+    quiet spell however many replies just ended, never while a reply runs, and off the event
+    loop (``malloc_trim`` walks every heap)."""
 
-    def __init__(self, interval: float = 1.0) -> None:
-        self.interval = interval
-        self._last = 0.0
+    def __init__(self, delay: float = 1.0,
+                 trim: Callable[[], None] = return_freed_memory) -> None:
+        self.delay = delay
+        self._trim = trim
+        self._pending: asyncio.TimerHandle | None = None
 
-    def due(self) -> bool:
-        now = time.monotonic()
-        if now - self._last < self.interval:
-            return False
-        self._last = now
-        return True
+    def idle(self, still_idle: Callable[[], bool]) -> None:
+        """The last reply just ended (call on the event loop); ``still_idle`` is asked again
+        when the delay is up."""
+        if self._pending is not None:
+            self._pending.cancel()
+        loop = asyncio.get_running_loop()
+        self._pending = loop.call_later(self.delay, self._fire, loop, still_idle)
+
+    def _fire(self, loop: asyncio.AbstractEventLoop, still_idle: Callable[[], bool]) -> None:
+        self._pending = None
+        if still_idle():
+            loop.run_in_executor(None, self._trim)

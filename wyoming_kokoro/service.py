@@ -30,7 +30,7 @@ import numpy as np
 
 from .cache import SizedLRU
 from .config import Config
-from .memory import Trimmer, return_freed_memory
+from .memory import IdleTrimmer
 from .model.kokoro import KokoroModel
 from .model.manager import ModelManager
 from .scheduler import Scheduler
@@ -80,7 +80,7 @@ class SynthesisService:
         self.observer: Callable[[str, str, Utterance | None], None] | None = None
         """Told of every request as it ends: (source, outcome, utterance or None); metrics."""
         self._catalog: tuple[int, int, VoiceCatalog] | None = None
-        self._trimmer = Trimmer()
+        self._trimmer = IdleTrimmer()
 
     def configure(self, config: Config) -> None:
         """Apply a new config snapshot's limits; work under way finishes as it started."""
@@ -130,9 +130,8 @@ class SynthesisService:
             finally:
                 self.active -= 1
                 self._observe(source, utterance.outcome or "cancelled", utterance)
-                if self.active == 0 and self._trimmer.due():
-                    # Idle: give what the reply freed back to the OS, off the event loop.
-                    asyncio.get_running_loop().run_in_executor(None, return_freed_memory)
+                if self.active == 0:  # idle: what the replies freed goes back to the OS
+                    self._trimmer.idle(lambda: self.active == 0)
 
     def _observe(self, source: str, outcome: str, utterance: Utterance | None) -> None:
         if self.observer is not None:
