@@ -267,25 +267,27 @@ def section_soak(targets: list[Target], args, texts: Texts) -> None:
     for target in targets:
         asyncio.run(once(target, texts(SHORT)))
         before = target.rss_mb()
-        half: list[float | None] = []
         started = time.perf_counter()
 
-        async def run(t=target, half=half):
+        async def run(t=target) -> float | None:
+            """Runs the soak; returns the RSS when half the requests are done."""
             counter, done = itertools.count(), itertools.count(1)
+            middle = None
 
             async def client():
+                nonlocal middle
                 while next(counter) < args.soak:
                     await once(t, texts(SHORT))
                     if next(done) == args.soak // 2:
-                        half.append(t.rss_mb())
+                        middle = t.rss_mb()
 
             await asyncio.gather(*(client() for _ in range(4)))
+            return middle
 
-        asyncio.run(run())
+        middle = asyncio.run(run())
         seconds = time.perf_counter() - started
         time.sleep(SOAK_SETTLE)  # the server hands freed memory back once idle
         after = target.rss_mb()
-        middle = half[0] if half else None
         rows.append([target.name, str(args.soak), f"{seconds:.0f}", _mb(before), _mb(middle),
                      _mb(after), _growth(before, after)])
     table(["server", "requests", "seconds", "RSS before (MB)", "RSS half-way, busy (MB)",

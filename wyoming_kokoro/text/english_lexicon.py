@@ -83,11 +83,11 @@ def _paths(cache_dir: Path, british: bool) -> tuple[Path, Path]:
     return root / f"{stem}-gold.marisa", root / f"{stem}-silver.marisa"
 
 
-def compact_lexicon(british: bool, cache_dir: Path | None = None, build_apart: bool = True):
+def compact_lexicon(british: bool, cache_dir: Path | None = None):
     """A ``misaki.en.Lexicon`` whose dictionaries are tries: from the cache, else built now."""
     cache_dir = cache_dir or default_cache_dir()
     gold, silver = _paths(cache_dir, british)
-    if not (gold.is_file() and silver.is_file()) and build_apart:
+    if not (gold.is_file() and silver.is_file()):
         _build_in_child(british, cache_dir)
     if gold.is_file() and silver.is_file():
         try:
