@@ -24,13 +24,9 @@ def cache_dir(tmp_path_factory) -> Path:
 def isolated_cache(cache_dir):
     """What tests build in process (models, lexicon tries) lands in the session's cache, not in
     the user's ~/.cache/wyoming-kokoro."""
-    saved = os.environ.get("XDG_CACHE_HOME")
-    os.environ["XDG_CACHE_HOME"] = str(cache_dir)
-    yield
-    if saved is None:
-        os.environ.pop("XDG_CACHE_HOME", None)
-    else:
-        os.environ["XDG_CACHE_HOME"] = saved
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(cache_dir))
+        yield
 
 
 @pytest.fixture(scope="session")
