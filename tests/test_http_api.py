@@ -20,7 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from wyoming_kokoro.__main__ import overrides_from_args, parse_args
 from wyoming_kokoro.client import synthesize
 from wyoming_kokoro.config import HTTP_TOKEN_ENV, is_loopback
-from wyoming_kokoro.web.server import ROUTES
+from wyoming_kokoro.frontends.http.server import ROUTES
 
 from .asr import word_error_rate
 from .httpapi import TOKEN, auth, decode, error_of, wait_http

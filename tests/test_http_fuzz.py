@@ -16,7 +16,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from wyoming_kokoro.web.server import ROUTES
+from wyoming_kokoro.frontends.http.server import ROUTES
 
 from .httpapi import auth, start_http
 

@@ -1,23 +1,23 @@
-"""Prometheus metrics for every front end (Wyoming and HTTP), in a registry the App owns.
+"""Prometheus metrics for every front end (Wyoming and HTTP), in a registry of their own.
 
 Requests are counted by how they ended; latencies and the real-time factor are observed as each
-request ends (the service's ``observer`` hook). Live values (queue depth, cache hits, the active
-model, uptime) are read at scrape time, so they cost nothing between scrapes.
+request ends (a service observer). Live values (queue depth, cache hits, the active model,
+reloads, uptime) are read from the service and the controller at scrape time, so they cost
+nothing between scrapes.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-if TYPE_CHECKING:
-    from .app import App
-    from .service import Utterance
+from .control import Controller
+from .synthesis.service import SynthesisService
+from .synthesis.utterance import Utterance
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -26,7 +26,7 @@ _RTF_BUCKETS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 5.0)
 
 
 class Metrics:
-    def __init__(self, app: App) -> None:
+    def __init__(self, service: SynthesisService, controller: Controller) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.requests = Counter(
@@ -46,11 +46,8 @@ class Metrics:
                              registry=r)
         self.characters = Counter("kokoro_characters", "Characters of text received",
                                   ["source"], registry=r)
-        self.model_swaps = Counter("kokoro_model_swaps", "Model swaps by outcome (ok, failed)",
-                                   ["outcome"], registry=r)
-        self.reloads = Counter("kokoro_config_reloads", "Config reloads by outcome (ok, failed)",
-                               ["outcome"], registry=r)
-        r.register(_LiveCollector(app))
+        r.register(_LiveCollector(service, controller))
+        service.add_observer(self.observe)
 
     def observe(self, source: str, outcome: str, utterance: Utterance | None) -> None:
         """The service's observer: one finished (or refused) request."""
@@ -74,34 +71,44 @@ class Metrics:
 
 
 class _LiveCollector(Collector):
-    """Values read from the running app at scrape time."""
+    """Values read from the service and the controller at scrape time."""
 
-    def __init__(self, app: App) -> None:
-        self.app = app
+    def __init__(self, service: SynthesisService, controller: Controller) -> None:
+        self.service = service
+        self.controller = controller
 
     def collect(self) -> Iterator[Metric]:
-        app, service = self.app, self.app.service
-        yield _gauge("kokoro_requests_active", "Requests synthesizing now", service.active)
+        stats = self.service.stats()
+        yield _gauge("kokoro_requests_active", "Requests synthesizing now", stats.requests_active)
         yield _gauge("kokoro_queue_pending", "Pieces of speech waiting for a worker",
-                     service.scheduler.pending)
-        yield _gauge("kokoro_workers_busy", "Workers synthesizing now", service.scheduler.busy)
-        for name, cache in (("audio", service.audio_cache), ("phoneme", service.phonemes)):
-            hits = CounterMetricFamily(f"kokoro_{name}_cache_hits", f"{name} cache hits")
-            hits.add_metric([], cache.hits)
-            yield hits
-            misses = CounterMetricFamily(f"kokoro_{name}_cache_misses", f"{name} cache misses")
-            misses.add_metric([], cache.misses)
-            yield misses
+                     stats.queue_pending)
+        yield _gauge("kokoro_workers_busy", "Workers synthesizing now", stats.workers_busy)
+        for name, cache in stats.caches.items():
+            yield _counter(f"kokoro_{name}_cache_hits", f"{name} cache hits", cache.hits)
+            yield _counter(f"kokoro_{name}_cache_misses", f"{name} cache misses", cache.misses)
             yield _gauge(f"kokoro_{name}_cache_bytes", f"Bytes held by the {name} cache",
                          cache.bytes)
         model = GaugeMetricFamily("kokoro_model_info", "The active model (always 1)",
                                   labels=["name", "backend", "device"])
-        if app.manager.loaded:
-            active = app.manager.active
-            model.add_metric([active.name, active.backend.name, active.backend.device], 1)
+        if stats.model is not None:
+            model.add_metric([stats.model.name, stats.model.backend, stats.model.device], 1)
         yield model
+        outcomes = self.controller.outcomes
+        for kind, name, doc in (("model_swap", "kokoro_model_swaps", "Model swaps"),
+                                ("reload", "kokoro_config_reloads", "Config reloads")):
+            family = CounterMetricFamily(name, f"{doc} by outcome (ok, failed)",
+                                         labels=["outcome"])
+            for outcome in ("ok", "failed"):
+                family.add_metric([outcome], outcomes[kind, outcome])
+            yield family
         yield _gauge("kokoro_uptime_seconds", "Seconds since the server started",
-                     time.monotonic() - app.started)
+                     time.monotonic() - self.controller.started)
+
+
+def _counter(name: str, doc: str, value: float) -> CounterMetricFamily:
+    family = CounterMetricFamily(name, doc)
+    family.add_metric([], value)
+    return family
 
 
 def _gauge(name: str, doc: str, value: float) -> GaugeMetricFamily:

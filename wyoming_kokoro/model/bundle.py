@@ -26,6 +26,8 @@ MANIFEST = "manifest.json"
 FORMAT = 1
 ROLES = ("onnx", "torch", "torch_config", "voices", "vocab")
 REQUIRED_ROLES = ("voices", "vocab")
+STYLE_ROWS = 510  # a style pack: one 256-wide style vector per phoneme count (Kokoro's limit)
+STYLE_DIM = 256
 
 
 class BundleError(RuntimeError):
@@ -51,10 +53,6 @@ class Bundle:
             raise BundleError(f"model bundle {self.root} has no {role} file "
                               f"(manifest key '{role}')")
         return path
-
-    @property
-    def backends(self) -> tuple[str, ...]:
-        return tuple(b for b in ("onnx", "torch") if b in self.roles)
 
 
 def read_manifest(path: Path, error: type[Exception], what: str, version: int) -> dict:

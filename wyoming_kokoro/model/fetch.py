@@ -24,14 +24,20 @@ from pathlib import Path
 import numpy as np
 
 from ..fsutil import write_atomic
-from .bundle import MANIFEST, Bundle, BundleError, read_bundle, write_manifest
+from .bundle import (
+    MANIFEST,
+    STYLE_DIM,
+    STYLE_ROWS,
+    Bundle,
+    BundleError,
+    read_bundle,
+    write_manifest,
+)
 from .download import Downloader, DownloadError
 from .sources import SourceError, Sources, builtin, load_sources
 
 _LOGGER = logging.getLogger("wyoming_kokoro.fetch")
 
-STYLE_ROWS = 510  # Kokoro style packs: one 256-wide style vector per phoneme count
-STYLE_DIM = 256
 STAGING = ".download"
 
 
@@ -76,7 +82,11 @@ def _load_pack(path: Path) -> np.ndarray:
     if path.suffix == ".npy":
         array = np.load(path, allow_pickle=False)
     else:
-        import torch  # fetch time only: the server reads the packed .npz without torch
+        try:  # fetch time only: the server reads the packed .npz without torch
+            import torch
+        except ImportError:
+            raise FetchError(f"{path.name}: reading .pt voice packs needs torch: pip install "
+                             f"'wyoming-kokoro[torch]'") from None
 
         try:
             tensor = torch.load(path, map_location="cpu", weights_only=True)

@@ -11,15 +11,26 @@ from pathlib import Path
 
 import numpy as np
 
+from ..config import ConfigError
 from ..engine.base import Backend
-from .bundle import Bundle, BundleError, read_bundle
+from .bundle import STYLE_DIM, STYLE_ROWS, Bundle, BundleError, read_bundle
 from .embedded import embedded_bundle
 
 _LOGGER = logging.getLogger(__name__)
 
 _SERIALS = itertools.count(1)
-STYLE_ROWS = 510
-STYLE_DIM = 256
+TORCH_EXTRA = ("the torch backend needs the optional torch extra: "
+               "pip install 'wyoming-kokoro[torch]'")
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What clients are told about a loaded model."""
+
+    name: str
+    backend: str
+    device: str
+    sample_rate: int
 
 
 @dataclass(frozen=True)
@@ -40,9 +51,8 @@ class ModelSpec:
 class KokoroModel:
     """Phonemes + style pack in, float PCM out. Thread-safe; closed by the model manager."""
 
-    def __init__(self, spec: ModelSpec, bundle: Bundle, backend: Backend,
-                 vocab: dict[str, int], voices: dict[str, np.ndarray]) -> None:
-        self.spec = spec
+    def __init__(self, bundle: Bundle, backend: Backend, vocab: dict[str, int],
+                 voices: dict[str, np.ndarray]) -> None:
         self.bundle = bundle
         self.backend = backend
         self.vocab = vocab
@@ -53,6 +63,9 @@ class KokoroModel:
     @property
     def name(self) -> str:
         return self.bundle.name
+
+    def info(self) -> ModelInfo:
+        return ModelInfo(self.name, self.backend.name, self.backend.device, self.sample_rate)
 
     def tokenize(self, phonemes: str) -> np.ndarray:
         ids = [self.vocab[ch] for ch in phonemes if ch in self.vocab]
@@ -79,7 +92,7 @@ def load_model(spec: ModelSpec) -> KokoroModel:
     vocab = _read_vocab(bundle.require("vocab"))
     voices = _read_voices(bundle.require("voices"))
     backend = _start_backend(spec, bundle)
-    model = KokoroModel(spec, bundle, backend, vocab, voices)
+    model = KokoroModel(bundle, backend, vocab, voices)
     _LOGGER.info("Loaded model %s (%s on %s, %d voices) from %s in %.2f s", bundle.name,
                  backend.name, backend.device, len(voices), bundle.root,
                  time.perf_counter() - started)
@@ -102,7 +115,10 @@ def _start_torch(spec: ModelSpec, bundle: Bundle) -> Backend:
         roles = " and ".join(f"'{r}'" for r in missing)
         raise BundleError(f"model bundle {bundle.root} has no torch weights: the torch backend "
                           f"needs manifest role{'s' if len(missing) > 1 else ''} {roles}")
-    from ..engine.torch import TorchBackend
+    try:
+        from ..engine.torch import TorchBackend
+    except ImportError as err:  # torch or kokoro is not installed
+        raise ConfigError(f"model.backend: {TORCH_EXTRA} ({err})") from None
 
     backend = TorchBackend(bundle.require("torch"), bundle.require("torch_config"),
                            device=spec.device, threads=spec.threads)

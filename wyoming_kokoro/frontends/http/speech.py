@@ -16,17 +16,17 @@ from typing import Any
 
 from aiohttp import web
 
-from ..service import RequestError, Utterance
+from ...synthesis.errors import RequestError
+from ...synthesis.utterance import SPEED_RANGE, Utterance
 from .encode import FORMATS, UNSUPPORTED, Encoder, Format
 from .errors import ApiError, from_request_error
-from .keys import APP, read_json
+from .keys import SERVICE, read_json
 
 _LOGGER = logging.getLogger(__name__)
 
 MODEL_IDS = ("kokoro", "tts-1", "tts-1-hd", "gpt-4o-mini-tts")
 """Accepted as ``model`` (OpenAI clients send their own model names); all mean the active one."""
 CREATED = 1_735_689_600  # 2025-01-01, a fixed "created" for /v1/models
-SPEED_RANGE = (0.25, 4.0)
 
 
 @dataclass(frozen=True)
@@ -81,11 +81,11 @@ def parse_speech(body: Any) -> SpeechRequest:
 
 
 async def speech(request: web.Request) -> web.StreamResponse:
-    app = request.app[APP]
+    service = request.app[SERVICE]
     req = parse_speech(await read_json(request))
     try:
-        async with app.service.utterance(app.config, voice=req.voice, speed=req.speed,
-                                         source="http") as utterance:
+        async with service.utterance(voice=req.voice, speed=req.speed,
+                                     source="http") as utterance:
             utterance.feed(req.input)
             utterance.finish()
             return await _respond(request, req, utterance)
@@ -153,5 +153,4 @@ async def models(request: web.Request) -> web.Response:
 
 
 async def voices(request: web.Request) -> web.Response:
-    app = request.app[APP]
-    return web.json_response({"voices": [v.name for v in app.service.catalog(app.config)]})
+    return web.json_response({"voices": [v.name for v in request.app[SERVICE].catalog()]})

@@ -1,19 +1,22 @@
-"""What the handlers share: the App in the aiohttp application, and JSON bodies."""
+"""What the handlers share: the service, the controller and the metrics in the aiohttp
+application, and JSON bodies."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
+from ...control import Controller
+from ...metrics import Metrics
+from ...synthesis.service import SynthesisService
 from .errors import ApiError
 
-if TYPE_CHECKING:
-    from ..app import App
-
-APP: web.AppKey[App] = web.AppKey("kokoro_app")
+SERVICE: web.AppKey[SynthesisService] = web.AppKey("kokoro_service")
+CONTROL: web.AppKey[Controller] = web.AppKey("kokoro_control")
+METRICS: web.AppKey[Metrics] = web.AppKey("kokoro_metrics")
 TASKS: web.AppKey[set[asyncio.Task]] = web.AppKey("kokoro_tasks")
 """Swaps and reloads that outlive a client who hung up (strong references until done)."""
 

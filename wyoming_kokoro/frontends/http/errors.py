@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..service import RequestError
+from ...synthesis.errors import RequestError
 
 # Service error codes -> (HTTP status, the request field at fault).
 _REQUEST_ERRORS: dict[str, tuple[int, str | None]] = {

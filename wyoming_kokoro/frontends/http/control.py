@@ -11,11 +11,11 @@ from typing import Any
 
 from aiohttp import web
 
-from .. import __version__
-from ..config import ConfigError, ModelConfig, build
-from ..metrics import CONTENT_TYPE
+from ... import __version__
+from ...config import ConfigError, ModelConfig, build
+from ...metrics import CONTENT_TYPE
 from .errors import ApiError
-from .keys import APP, TASKS, read_json
+from .keys import CONTROL, METRICS, SERVICE, TASKS, read_json
 
 REDACTED = "<redacted>"
 SWAPPABLE = ("backend", "bundle", "device", "threads")
@@ -28,30 +28,31 @@ def max_threads() -> int:
 
 
 async def health(request: web.Request) -> web.Response:
-    app = request.app[APP]
-    model = app.manager.active if app.manager.loaded else None
+    service, control = request.app[SERVICE], request.app[CONTROL]
+    stats = service.stats()
+    model = stats.model
     return web.json_response({
         "status": "ok" if model is not None else "loading",
         "version": __version__,
-        "uptime_s": round(time.monotonic() - app.started, 3),
+        "uptime_s": round(time.monotonic() - control.started, 3),
         "model": {
             "loaded": model is not None,
             "name": model.name if model else None,
-            "backend": model.backend.name if model else None,
-            "device": model.backend.device if model else None,
+            "backend": model.backend if model else None,
+            "device": model.device if model else None,
             "sample_rate": model.sample_rate if model else None,
         },
-        "wyoming_uri": app.config.server.uri,
-        "requests_active": app.service.active,
-        "queue_pending": app.service.scheduler.pending,
-        "reloads": app.reloads,
+        "wyoming_uri": service.config.server.uri,
+        "requests_active": stats.requests_active,
+        "queue_pending": stats.queue_pending,
+        "reloads": control.reloads,
     }, status=200 if model is not None else 503)
 
 
 async def voices(request: web.Request) -> web.Response:
-    app = request.app[APP]
-    config = app.config
-    catalog = app.service.catalog(config)
+    service = request.app[SERVICE]
+    config = service.config
+    catalog = service.catalog()
     return web.json_response({
         "default": catalog.default.name,
         "voices": [{"name": v.name, "language": v.language, "languages": list(v.languages),
@@ -62,7 +63,7 @@ async def voices(request: web.Request) -> web.Response:
 
 
 async def config(request: web.Request) -> web.Response:
-    return web.json_response(effective_config(request.app[APP].config))
+    return web.json_response(effective_config(request.app[SERVICE].config))
 
 
 def effective_config(config: Any) -> dict[str, Any]:
@@ -84,11 +85,11 @@ def _plain(value: Any) -> Any:
 
 
 async def reload(request: web.Request) -> web.Response:
-    app = request.app[APP]
-    if app.config_path is None:
+    control = request.app[CONTROL]
+    if control.config_path is None:
         raise ApiError(409, "the server was started without --config: there is no file to "
                        "reload", code="no_config_file")
-    result = await _shielded(request, app.reload("HTTP request"))
+    result = await _shielded(request, control.reload("HTTP request"))
     if not result.ok:
         raise ApiError(422, result.message, code="invalid_config")
     return web.json_response({"ok": True, "message": result.message,
@@ -97,7 +98,7 @@ async def reload(request: web.Request) -> web.Response:
 
 async def model(request: web.Request) -> web.Response:
     """Hot swap: answers once the new model serves, or with the reason it was refused."""
-    app = request.app[APP]
+    control, service = request.app[CONTROL], request.app[SERVICE]
     body = await read_json(request, empty={})
     if not isinstance(body, dict):
         raise ApiError(400, "the request body must be a JSON object", code="invalid_json")
@@ -105,7 +106,7 @@ async def model(request: web.Request) -> web.Response:
         if key not in SWAPPABLE:
             raise ApiError(400, f"unknown key {key!r}; the model can change its "
                            f"{', '.join(SWAPPABLE)}", param=str(key), code="unknown_key")
-    current = dataclasses.asdict(app.config.model)
+    current = dataclasses.asdict(service.config.model)
     try:
         wanted = build(ModelConfig, {k: v for k, v in current.items() if v is not None} | body,
                        "model")
@@ -115,18 +116,18 @@ async def model(request: web.Request) -> web.Response:
         raise ApiError(400, f"model.threads: at most {max_threads()} (the cores of this "
                        f"machine), got {wanted.threads}", param="threads", code="invalid_value")
     changes = {key: getattr(wanted, key) for key in body}
-    result = await _shielded(request, app.swap_model(**changes))
+    result = await _shielded(request, control.swap_model(**changes))
     if not result.ok:
         raise ApiError(422, result.message, code="model_swap_failed")
-    active = app.manager.active
+    active = service.stats().model
+    assert active is not None  # a model serves once the swap is answered
     return web.json_response({
         "ok": True, "message": result.message, "changed": list(result.changed),
-        "model": {"name": active.name, "backend": active.backend.name,
-                  "device": active.backend.device}})
+        "model": {"name": active.name, "backend": active.backend, "device": active.device}})
 
 
 async def metrics(request: web.Request) -> web.Response:
-    body = request.app[APP].metrics.render()
+    body = request.app[METRICS].render()
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
 

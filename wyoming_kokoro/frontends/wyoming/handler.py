@@ -14,12 +14,11 @@ import asyncio
 import contextlib
 import logging
 from contextlib import AsyncExitStack
-from typing import TYPE_CHECKING
 
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.error import Error
 from wyoming.event import Event
-from wyoming.info import Attribution, Describe, Info, TtsProgram, TtsVoice
+from wyoming.info import Describe
 from wyoming.server import AsyncEventHandler
 from wyoming.tts import (
     Synthesize,
@@ -29,32 +28,15 @@ from wyoming.tts import (
     SynthesizeStopped,
 )
 
-from . import __version__
-from .protocol import ProtocolError, read_event
-from .service import AudioFormat, RequestError, Utterance
-from .text.ssml import is_ssml
-from .voices import VoiceCatalog
-
-if TYPE_CHECKING:
-    from .app import App
+from ...synthesis.errors import RequestError
+from ...synthesis.pcm import AudioFormat
+from ...synthesis.service import SynthesisService
+from ...synthesis.utterance import Utterance
+from ...text.ssml import is_ssml
+from .events import ProtocolError, read_event
+from .info import InfoSource
 
 _LOGGER = logging.getLogger(__name__)
-
-KOKORO_ATTRIBUTION = Attribution(name="hexgrad/Kokoro-82M",
-                                 url="https://huggingface.co/hexgrad/Kokoro-82M")
-
-
-def build_info(catalog: VoiceCatalog, model_name: str) -> Info:
-    voices = [
-        TtsVoice(name=voice.name, attribution=KOKORO_ATTRIBUTION, installed=True,
-                 description=voice.description, version=model_name,
-                 languages=list(voice.languages))
-        for voice in catalog
-    ]
-    program = TtsProgram(name="kokoro", attribution=KOKORO_ATTRIBUTION, installed=True,
-                         description="Kokoro-82M text to speech", version=__version__,
-                         voices=voices, supports_synthesize_streaming=True)
-    return Info(tts=[program])
 
 
 class _AudioOut:
@@ -107,10 +89,11 @@ class KokoroEventHandler(AsyncEventHandler):
     """Reads events all the time: a reply plays in its own task, so ``describe`` is answered
     mid-reply and a client that hangs up cancels the rest of its reply at once."""
 
-    def __init__(self, app: App, reader: asyncio.StreamReader,
-                 writer: asyncio.StreamWriter) -> None:
+    def __init__(self, service: SynthesisService, info: InfoSource,
+                 reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         super().__init__(reader, writer)
-        self.app = app
+        self.service = service
+        self.info = info
         self.peer = _peer(writer)
         self._job: _Job | None = None
 
@@ -140,7 +123,7 @@ class KokoroEventHandler(AsyncEventHandler):
 
     async def handle_event(self, event: Event) -> bool:
         if Describe.is_type(event.type):
-            await self.write_event(self.app.info_event())
+            await self.write_event(self.info.event())
         elif Synthesize.is_type(event.type):
             # Inside a stream this is the compatibility copy of the whole text: ignored.
             if self._job is None or not self._job.streaming or self._job.stopped:
@@ -204,8 +187,8 @@ class KokoroEventHandler(AsyncEventHandler):
         voice, language = _voice(event)
         stack = AsyncExitStack()
         try:
-            utterance = await stack.enter_async_context(self.app.service.utterance(
-                self.app.config, voice, language, streaming=streaming))
+            utterance = await stack.enter_async_context(self.service.utterance(
+                voice, language, streaming=streaming))
         except BaseException:
             await stack.aclose()
             raise

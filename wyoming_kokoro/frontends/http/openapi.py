@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import __version__
-from ..config import Config
+from ... import __version__
+from ...config import Config
 from .control import max_threads
 from .encode import FORMATS
 from .speech import MODEL_IDS, SPEED_RANGE

@@ -6,19 +6,18 @@ import asyncio
 import hmac
 import logging
 from importlib import resources
-from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from aiohttp import web
 
-from ..config import ConfigError
+from ...config import ConfigError
+from ...control import Controller
+from ...metrics import Metrics
+from ...synthesis.service import SynthesisService
 from . import control, speech
 from .errors import ApiError, error_response
-from .keys import APP, TASKS
+from .keys import CONTROL, METRICS, SERVICE, TASKS
 from .openapi import PROTECTED, PUBLIC, openapi
-
-if TYPE_CHECKING:
-    from ..app import App
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -32,7 +31,7 @@ async def page(request: web.Request) -> web.Response:
 
 
 async def openapi_json(request: web.Request) -> web.Response:
-    return web.json_response(openapi(request.app[APP].config))
+    return web.json_response(openapi(request.app[SERVICE].config))
 
 
 ROUTES = [
@@ -77,7 +76,7 @@ async def errors(request: web.Request, handler) -> web.StreamResponse:
 @web.middleware
 async def auth(request: web.Request, handler) -> web.StreamResponse:
     """With a token configured: the mutating endpoints (or all but the public ones) need it."""
-    http = request.app[APP].config.http  # read per request: a reload can change the token
+    http = request.app[SERVICE].config.http  # read per request: a reload can change the token
     if http.token and _protected(request, http.auth):
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(
@@ -104,26 +103,33 @@ def _protected(request: web.Request, scope: str) -> bool:
     return (request.method.lower(), request.path) in PROTECTED
 
 
-def build_app(app: App) -> web.Application:
+def build_app(service: SynthesisService, control: Controller,
+              metrics: Metrics) -> web.Application:
     web_app = web.Application(middlewares=[errors, same_origin, auth], client_max_size=MAX_BODY)
-    web_app[APP] = app
+    web_app[SERVICE] = service
+    web_app[CONTROL] = control
+    web_app[METRICS] = metrics
     web_app[TASKS] = set()
     web_app.add_routes(ROUTES)
     return web_app
 
 
 class HttpServer:
-    """Runs in the App's event loop; started and stopped by the App."""
+    """Runs in the server's event loop; started and stopped by the App."""
 
-    def __init__(self, app: App) -> None:
-        self.app = app
+    def __init__(self, service: SynthesisService, control: Controller, metrics: Metrics) -> None:
+        self._service = service
+        self._control = control
+        self._metrics = metrics
         self.port: int | None = None
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
-        http = self.app.config.http
-        access_log = logging.getLogger("aiohttp.access") if self.app.config.debug else None
-        runner = web.AppRunner(build_app(self.app), handler_cancellation=True,
+        config = self._service.config
+        http = config.http
+        access_log = logging.getLogger("aiohttp.access") if config.debug else None
+        runner = web.AppRunner(build_app(self._service, self._control, self._metrics),
+                               handler_cancellation=True,
                                access_log=access_log, shutdown_timeout=3.0)
         await runner.setup()
         try:

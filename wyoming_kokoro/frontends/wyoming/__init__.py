@@ -1,0 +1,1 @@
+"""The Wyoming front end: one handler per connection, over the synthesis service."""

@@ -1,0 +1,258 @@
+"""One reply: text in (whole, streamed, or SSML), ordered 16-bit PCM out.
+
+Text is cut into sentences (clauses too, when streamed), phonemized on the G2P thread one step
+ahead of synthesis, cut into pieces within the phoneme budget (the reply's first piece short, so
+its first words play at once), and each piece is synthesized by the scheduler's workers, most
+urgent first across all replies. The reply keeps the config snapshot, the model and the voice
+catalogue it started with until it ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from ..config import Config
+from ..model.kokoro import KokoroModel
+from ..text.g2p import G2PUnavailable
+from ..text.language import pick_language
+from ..text.split import SentenceSplitter, split_head, split_phonemes, split_sentences
+from ..text.ssml import SsmlError, parse_ssml
+from ..voices import UnknownVoice, Voice, VoiceCatalog
+from .errors import RequestError
+from .pcm import AudioFormat, silence
+from .render import Renderer
+
+_LOGGER = logging.getLogger(__name__)
+
+PIECE_PHONEMES = 120
+"""Longest piece synthesized at once (of Kokoro's 510): memory grows with a piece's audio length."""
+LOOKAHEAD = 3  # pieces phonemized ahead of synthesis, per reply
+SPEED_RANGE = (0.25, 4.0)
+"""The effective rate (voice x audio.speed x request x SSML prosody) is kept within Kokoro's."""
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
+
+
+# What flows from the text side to the audio side of a reply, in order.
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence to speak, with the voice, language and rate it is spoken in."""
+
+    text: str
+    voice: Voice
+    language: str | None = None  # None: picked from the text and the voice
+    rate: float = 1.0
+    pause: float | None = None  # silence after it; None: audio.sentence_silence
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Phonemes synthesized in one go."""
+
+    phonemes: str
+    voice: Voice
+    speed: float
+    ends_sentence: bool
+    pause: float | None  # with ends_sentence: silence after it; None: audio.sentence_silence
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Silence on its own (an SSML break with no text around it)."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The text side failed; the audio side raises ``error`` in the reply's task."""
+
+    error: BaseException
+
+
+class End:
+    """No more items."""
+
+
+END = End()
+TextItem = Sentence | Pause | End
+AudioItem = Piece | Pause | Failed | End
+
+
+class Utterance:
+    """Text for one reply goes in (``feed`` / ``feed_ssml``, then ``finish``); PCM comes out
+    of ``audio()`` in order."""
+
+    def __init__(self, renderer: Renderer, model: KokoroModel, catalog: VoiceCatalog,
+                 voice: Voice, config: Config, streaming: bool = False,
+                 speed: float = 1.0) -> None:
+        self._renderer = renderer
+        self.model = model
+        self.catalog = catalog
+        self.voice = voice
+        self.config = config
+        self.request_speed = speed  # the request's own rate (OpenAI's speed), on top of the rest
+        self.format = AudioFormat(rate=model.sample_rate)
+        self.chars = 0
+        self.started = time.monotonic()
+        self.first_audio: float | None = None
+        self.produced = 0.0  # seconds of audio handed out
+        self.synthesis_wait = 0.0  # seconds spent waiting for pieces (queue + inference)
+        self.outcome: str | None = None  # "ok", an error code or "cancelled", once it is known
+        self._splitter = SentenceSplitter(clauses=streaming)
+        self._sentences: asyncio.Queue[TextItem] = asyncio.Queue()
+        self._finished = False
+
+    # -- text in -----------------------------------------------------------------------------
+
+    def _count(self, text: str) -> None:
+        if self._finished:
+            raise RequestError("text arrived after the end of the request", "bad-sequence")
+        self.chars += len(text)
+        limit = self.config.text.max_chars
+        if self.chars > limit:
+            self.outcome = self.outcome or "too-long"
+            raise RequestError(f"text is longer than the limit of {limit} characters "
+                               f"(text.max_chars)", "too-long")
+
+    def feed(self, text: str) -> None:
+        self._count(text)
+        for sentence in self._splitter.add(_CONTROL.sub(" ", text)):
+            self._sentences.put_nowait(Sentence(sentence, self.voice))
+
+    def feed_ssml(self, document: str) -> None:
+        """A whole SSML document: voice, language, rate and breaks as it says."""
+        self._count(document)
+        try:
+            segments = parse_ssml(document, self.voice.language,
+                                  max_chars=self.config.text.max_chars)
+        except SsmlError as err:
+            raise RequestError(str(err), "bad-ssml") from err
+        for segment in segments:
+            try:
+                voice = self.catalog.resolve(segment.voice) if segment.voice else self.voice
+            except UnknownVoice as err:
+                raise RequestError(f"SSML: {err}", "unknown-voice") from err
+            sentences = split_sentences(_CONTROL.sub(" ", segment.text))
+            for i, sentence in enumerate(sentences):
+                last = i == len(sentences) - 1
+                pause = segment.pause_after if last and segment.pause_after > 0 else None
+                self._sentences.put_nowait(
+                    Sentence(sentence, voice, segment.language, segment.rate, pause))
+            if not sentences and segment.pause_after > 0:
+                self._sentences.put_nowait(Pause(segment.pause_after))
+
+    def finish(self) -> None:
+        if self._finished:
+            return
+        self._finished = True
+        for sentence in self._splitter.finish():
+            self._sentences.put_nowait(Sentence(sentence, self.voice))
+        self._sentences.put_nowait(END)
+
+    def end(self, err: BaseException | None = None) -> None:
+        """Record how the reply ended (the first verdict stands)."""
+        if self.outcome is not None:
+            return
+        if err is None:
+            self.outcome = "ok"
+        elif isinstance(err, RequestError):
+            self.outcome = err.code
+        elif isinstance(err, (asyncio.CancelledError, GeneratorExit, ConnectionError)):
+            self.outcome = "cancelled"
+        else:
+            self.outcome = "error"
+
+    # -- audio out ---------------------------------------------------------------------------
+
+    def _deadline(self) -> float:
+        """When the listener runs out of audio: now for the first piece, later for the rest."""
+        if self.first_audio is None:
+            return time.monotonic()
+        return self.first_audio + self.produced
+
+    def _speed(self, voice: Voice, rate: float) -> float:
+        lo, hi = SPEED_RANGE
+        return max(lo, min(hi, voice.speed * self.config.audio.speed * self.request_speed
+                           * rate))
+
+    async def audio(self) -> AsyncIterator[bytes]:
+        """16-bit PCM as each piece is ready, in order; ends after ``finish``."""
+        audio = self.config.audio
+        rate = self.format.rate
+        pieces: asyncio.Queue[AudioItem] = asyncio.Queue(maxsize=LOOKAHEAD)
+        phonemizer = asyncio.create_task(self._phonemize_all(pieces))
+        try:
+            while not isinstance(item := await pieces.get(), End):
+                if isinstance(item, Failed):
+                    raise item.error
+                if isinstance(item, Pause):
+                    out = [silence(item.seconds, rate)]
+                else:
+                    waited = time.monotonic()
+                    out = [pcm async for pcm in self._renderer.speak(
+                        self._deadline, self.model, item.voice, item.phonemes, item.speed,
+                        item.ends_sentence) if pcm]
+                    self.synthesis_wait += time.monotonic() - waited
+                    if not out:
+                        continue  # nothing speakable in it
+                    if item.ends_sentence:
+                        pause = audio.sentence_silence if item.pause is None else item.pause
+                        out.append(silence(pause, rate))
+                if self.first_audio is None:
+                    self.first_audio = time.monotonic()
+                    out.insert(0, silence(audio.leading_silence, rate))
+                pcm = b"".join(out)
+                self.produced += self.format.seconds(pcm)
+                yield pcm
+            if self.first_audio is not None and audio.trailing_silence > 0:
+                yield silence(audio.trailing_silence, rate)
+            self.end()
+        except BaseException as err:
+            self.end(err)
+            raise
+        finally:
+            phonemizer.cancel()
+            await asyncio.gather(phonemizer, return_exceptions=True)
+
+    async def _phonemize_all(self, pieces: asyncio.Queue[AudioItem]) -> None:
+        """Sentences -> phoneme pieces, one step ahead of synthesis (bounded lookahead)."""
+        first = self.config.text.quick_start
+        try:
+            while not isinstance(item := await self._sentences.get(), End):
+                if isinstance(item, Pause):
+                    await pieces.put(item)
+                    continue
+                chunks = await self._phonemize(item)
+                if first and chunks:
+                    chunks = split_head(chunks[0]) + chunks[1:]
+                    first = False
+                speed = self._speed(item.voice, item.rate)
+                for i, chunk in enumerate(chunks):
+                    last = i == len(chunks) - 1
+                    await pieces.put(Piece(chunk, item.voice, speed, last,
+                                           item.pause if last else None))
+                if not chunks and item.pause:
+                    await pieces.put(Pause(item.pause))
+            await pieces.put(END)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as err:
+            await pieces.put(Failed(err))
+
+    async def _phonemize(self, sentence: Sentence) -> list[str]:
+        language = sentence.language or pick_language(sentence.text, sentence.voice.language,
+                                                      self.config.text.fallback_language)
+        options = self.config.text.normalize.options(language)
+        try:
+            phonemes = await self._renderer.phonemize(language, sentence.text, options)
+        except G2PUnavailable as err:
+            raise RequestError(str(err), "language-unavailable") from err
+        _LOGGER.debug("[%s] %r -> %r", language, sentence.text, phonemes)
+        return split_phonemes(phonemes, PIECE_PHONEMES) if phonemes else []
