@@ -30,7 +30,8 @@ from .serverproc import free_port
 from .serverproc import server_env as process_env
 
 ROOT = Path(__file__).resolve().parent.parent
-BASE = ["--uri", "tcp://0.0.0.0:10200", "--bundle", "/opt/kokoro/model"]
+BASE = ["--uri", "tcp://0.0.0.0:10200", "--bundle", "/opt/kokoro/model",
+        "--cache-dir", "/data/cache"]  # persistent: cached replies survive add-on updates
 REST = ["--speed", "1", "--backend", "onnx", "--threads", "0"]  # defaults after --voice
 HEART = ["--voice", "af_heart"]
 
@@ -95,9 +96,9 @@ def test_the_http_token_travels_in_the_environment_only():
 
 def test_paths_and_config_are_passed_through():
     args = server_args(AddonOptions(), uri="tcp://127.0.0.1:1", bundle=None,
-                       config=Path("/config/config.yaml"))
+                       config=Path("/config/config.yaml"), cache_dir=None)
     assert args[:4] == ["--uri", "tcp://127.0.0.1:1", "--config", "/config/config.yaml"]
-    assert "--bundle" not in args
+    assert "--bundle" not in args and "--cache-dir" not in args
 
 
 def test_the_default_config_is_seeded_once(tmp_path):
@@ -129,13 +130,15 @@ def test_the_entry_point_builds_the_command_from_the_environment(cache_dir, tmp_
                                    "threads": 1, "debug": True}))
     env = process_env(cache_dir) | {"KOKORO_ADDON_OPTIONS": str(options),
                                     "KOKORO_ADDON_CONFIG_DIR": str(tmp_path / "cfg"),
-                                    "KOKORO_BUNDLE": "/b", "KOKORO_URI": "tcp://127.0.0.1:9"}
+                                    "KOKORO_BUNDLE": "/b", "KOKORO_URI": "tcp://127.0.0.1:9",
+                                    "KOKORO_CACHE_DIR": "/c"}
     out = run_addon(env, "--dry-run", "--workers", "2")
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == [
         sys.executable, "-m", "wyoming_kokoro", "--uri", "tcp://127.0.0.1:9", "--bundle", "/b",
-        "--config", str(tmp_path / "cfg" / "config.yaml"), "--voice", "bf_emma", "--speed",
-        "0.9", "--backend", "onnx", "--threads", "1", "--debug", "--workers", "2"]
+        "--config", str(tmp_path / "cfg" / "config.yaml"), "--cache-dir", "/c", "--voice",
+        "bf_emma", "--speed", "0.9", "--backend", "onnx", "--threads", "1", "--debug",
+        "--workers", "2"]
     options.write_text(json.dumps({"speed": 9}))
     bad = run_addon(env)
     assert bad.returncode == 2
@@ -157,6 +160,7 @@ def test_the_addon_starts_the_server(cache_dir, tmp_path):
     env = process_env(cache_dir) | {"KOKORO_ADDON_OPTIONS": str(options),
                                     "KOKORO_ADDON_CONFIG_DIR": str(tmp_path / "addon_config"),
                                     "KOKORO_BUNDLE": str(bundle),
+                                    "KOKORO_CACHE_DIR": str(cache_dir / "wyoming-kokoro"),
                                     "KOKORO_URI": f"tcp://127.0.0.1:{port}",
                                     "KOKORO_HTTP": f"127.0.0.1:{http_port}"}
     server = Launched([sys.executable, "-m", "wyoming_kokoro.addon"], env, tmp_path / "log",

@@ -7,10 +7,15 @@ server reloads it while running) from the documented default, and execs the serv
 
     python -m wyoming_kokoro.addon [--dry-run] [extra wyoming-kokoro flags]
 
+What the server builds and caches (the English lexicon's tries, the disk tier of the phrase
+cache) goes to ``/data/cache``: the add-on's persistent storage, so cached replies survive add-on
+updates and host reboots (``addon/config.yaml`` keeps that folder out of backups).
+
 Paths can be overridden by environment variables (tests, custom images): ``KOKORO_ADDON_OPTIONS``,
-``KOKORO_ADDON_CONFIG_DIR``, ``KOKORO_BUNDLE`` (empty: the embedded model), ``KOKORO_URI`` and
-``KOKORO_HTTP`` (the HTTP API's ``HOST:PORT``). The HTTP token reaches the server in its
-environment, never on its command line (which is logged and visible to ``ps``).
+``KOKORO_ADDON_CONFIG_DIR``, ``KOKORO_BUNDLE`` (empty: the embedded model), ``KOKORO_CACHE_DIR``
+(empty: the server's default), ``KOKORO_URI`` and ``KOKORO_HTTP`` (the HTTP API's
+``HOST:PORT``). The HTTP token reaches the server in its environment, never on its command line
+(which is logged and visible to ``ps``).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ _LOGGER = logging.getLogger("wyoming_kokoro.addon")
 OPTIONS_FILE = Path("/data/options.json")
 CONFIG_DIR = Path("/config")
 BUNDLE = Path("/opt/kokoro/model")
+CACHE_DIR = Path("/data/cache")
 URI = "tcp://0.0.0.0:10200"
 HTTP = "0.0.0.0:8880"
 BACKENDS = ("onnx", "torch")
@@ -119,7 +125,8 @@ def load_options(path: Path) -> AddonOptions:
 
 
 def server_args(options: AddonOptions, *, uri: str = URI, bundle: Path | None = BUNDLE,
-                config: Path | None = None, http: str = HTTP) -> list[str]:
+                config: Path | None = None, http: str = HTTP,
+                cache_dir: Path | None = CACHE_DIR) -> list[str]:
     """The ``wyoming-kokoro`` flags for these options (the HTTP token is not one of them:
     see :func:`server_env`)."""
     args = ["--uri", uri]
@@ -127,6 +134,8 @@ def server_args(options: AddonOptions, *, uri: str = URI, bundle: Path | None = 
         args += ["--bundle", str(bundle)]
     if config is not None:
         args += ["--config", str(config)]
+    if cache_dir is not None:
+        args += ["--cache-dir", str(cache_dir)]
     if options.voice is not None:
         args += ["--voice", options.voice]
     args += ["--speed", f"{options.speed:g}", "--backend", options.backend,
@@ -175,9 +184,11 @@ def command(options: AddonOptions, extra: list[str]) -> list[str]:
     """The full server command line, from the options and the environment."""
     config_dir = Path(os.environ.get("KOKORO_ADDON_CONFIG_DIR") or CONFIG_DIR)
     bundle = os.environ.get("KOKORO_BUNDLE", str(BUNDLE))
+    cache_dir = os.environ.get("KOKORO_CACHE_DIR", str(CACHE_DIR))
     args = server_args(options, uri=os.environ.get("KOKORO_URI") or URI,
                        bundle=Path(bundle) if bundle else None, config=seed_config(config_dir),
-                       http=os.environ.get("KOKORO_HTTP") or HTTP)
+                       http=os.environ.get("KOKORO_HTTP") or HTTP,
+                       cache_dir=Path(cache_dir) if cache_dir else None)
     return [sys.executable, "-m", "wyoming_kokoro", *args, *extra]
 
 

@@ -150,6 +150,35 @@ class LimitsConfig:
                          hi=4096)
 
 
+@dataclass(frozen=True)
+class PrerenderPhrase:
+    """A phrase rendered in the background, so its first request is a cache hit; in config.yaml a
+    plain string or ``{text: ..., voice: ...}``."""
+
+    text: str = _opt("", doc="the phrase, as a client would send it")
+    voice: str | None = _opt(None, doc="voice or blend it is spoken in; empty = default_voice")
+
+    @classmethod
+    def from_config(cls, value: Any, path: str) -> PrerenderPhrase:
+        phrase = build(cls, {"text": value} if isinstance(value, str) else value, path)
+        if not phrase.text.strip():
+            where = path if isinstance(value, str) else f"{path}.text"
+            raise ConfigError(f"{where}: a phrase to prerender must have some text")
+        return phrase
+
+
+@dataclass(frozen=True)
+class CacheConfig:
+    """The phrase cache's disk tier and prerendering (limits.cache_mb is the memory tier)."""
+
+    disk_mb: int = _opt(200, doc="disk space for synthesized phrases, in MB; 0 = off", lo=0,
+                        hi=1_000_000)
+    prerender: tuple[PrerenderPhrase, ...] = _opt(
+        (), doc="phrases rendered in the background after start, a model swap or a reload")
+    prerender_home_assistant: bool = _opt(
+        False, doc="prerender Home Assistant's fixed responses (home-assistant-intents)")
+
+
 HTTP_TOKEN_ENV = "WYOMING_KOKORO_HTTP_TOKEN"
 
 
@@ -191,6 +220,7 @@ class Config:
     text: TextConfig = field(default_factory=TextConfig)
     audio: AudioConfig = field(default_factory=AudioConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
+    cache: CacheConfig = field(default_factory=CacheConfig)
     http: HttpConfig = field(default_factory=HttpConfig)
     debug: bool = _opt(False, doc="verbose logging")
 
@@ -272,7 +302,15 @@ def _convert(value: Any, typ: Any, path: str, meta: Mapping[str, Any]) -> Any:
             return None
         return _convert(value, inner[0], path, meta)
     if dataclasses.is_dataclass(typ):
+        if hasattr(typ, "from_config"):  # a type with a shorthand form of its own
+            return typ.from_config(value, path)
         return build(typ, value, path)
+    if origin is tuple:  # a list in YAML
+        if value is None:
+            return ()
+        if not isinstance(value, list):
+            raise ConfigError(f"{path}: must be a list, got {_show(value)}")
+        return tuple(_convert(item, args[0], f"{path}[{i}]", {}) for i, item in enumerate(value))
     if origin is dict:
         value_type = args[1]
         if value is None:

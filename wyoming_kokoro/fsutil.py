@@ -30,12 +30,15 @@ class ChecksumMismatch(ValueError):
     """Written content does not have the expected sha256."""
 
 
-def write_atomic(path: Path, blocks: Iterable[bytes], expected_sha256: str | None = None) -> str:
+def write_atomic(path: Path, blocks: Iterable[bytes], expected_sha256: str | None = None,
+                 durable: bool = True) -> str:
     """Write ``blocks`` to ``path`` via a temporary file and a rename; return the sha256.
 
     Readers never see a half-written file, and concurrent writers of the same content are safe:
     each writes its own temporary file and the last rename wins. With ``expected_sha256``, content
-    that does not match is discarded and :class:`ChecksumMismatch` raised.
+    that does not match is discarded and :class:`ChecksumMismatch` raised. ``durable=False`` skips
+    the fsync, for files that carry their own checksum (a power cut may leave such a file torn,
+    which its reader detects): cheaper, and kinder to SD cards.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
@@ -45,8 +48,9 @@ def write_atomic(path: Path, blocks: Iterable[bytes], expected_sha256: str | Non
             for block in blocks:
                 digest.update(block)
                 f.write(block)
-            f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
         actual = digest.hexdigest()
         if expected_sha256 is not None and actual != expected_sha256.lower():
             raise ChecksumMismatch(f"{path.name}: sha256 {actual} does not match the expected "
