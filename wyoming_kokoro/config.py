@@ -22,7 +22,7 @@ from typing import Any, Union
 import yaml
 
 from .text.language import LANGUAGES
-from .text.normalize import EMOJI_POLICIES, NormalizeOptions
+from .text.normalize import SWITCHES, NormalizeOptions
 
 
 class ConfigError(ValueError):
@@ -63,50 +63,24 @@ class VoiceSettings:
     description: str | None = _opt(None, doc="name shown in Home Assistant")
 
 
+def _switches(name: str, overrides: bool) -> type:
+    """The normalization switches (text.normalize.SWITCHES) as config fields: with their
+    defaults, or as overrides that are all None (= not overridden)."""
+    return dataclasses.make_dataclass(name, [
+        (s.name, (s.type | None) if overrides else s.type,
+         _opt(None if overrides else s.default, doc=s.doc, choices=s.choices))
+        for s in SWITCHES], frozen=True)
+
+
 @dataclass(frozen=True)
-class NormalizeRules:
+class NormalizeRules(_switches("NormalizeSwitchOverrides", overrides=True)):  # type: ignore[misc]
     """Per-language overrides of the normalization switches; empty = as in text.normalize."""
 
-    enabled: bool | None = _opt(None, doc="normalize at all")
-    markdown: bool | None = _opt(None, doc="markdown to its spoken content")
-    emoji: str | None = _opt(None, doc="what happens to emoji", choices=EMOJI_POLICIES)
-    punctuation: bool | None = _opt(None, doc="tame repeated punctuation")
-    urls: bool | None = _opt(None, doc="URLs and e-mail addresses")
-    abbreviations: bool | None = _opt(None, doc="Dr., e.g., etc.")
-    symbols: bool | None = _opt(None, doc="&, ~, #1, No. 5, 2 + 2")
-    dates: bool | None = _opt(None, doc="2024-03-15, 15/03/2024, March 15")
-    times: bool | None = _opt(None, doc="7:30 am, 19:45")
-    currency: bool | None = _opt(None, doc="$5.30, 5,30 €, $5.3 billion")
-    temperatures: bool | None = _opt(None, doc="22.5°C, 72°F")
-    percent: bool | None = _opt(None, doc="65%")
-    units: bool | None = _opt(None, doc="km, km/h, kWh, kg, min ...")
-    ordinals: bool | None = _opt(None, doc="1st, 2e, 3º")
-    years: bool | None = _opt(None, doc="in 1999, 2020-2024, the 1990s")
-    ranges: bool | None = _opt(None, doc="1-2")
-    numbers: bool | None = _opt(None, doc="cardinals, decimals, negatives, fractions, phones")
-
 
 @dataclass(frozen=True)
-class NormalizeConfig:
+class NormalizeConfig(_switches("NormalizeSwitches", overrides=False)):  # type: ignore[misc]
     """text.normalize: rewrite numbers, units, markdown ... as words before phonemizing."""
 
-    enabled: bool = _opt(True, doc="normalize at all")
-    markdown: bool = _opt(True, doc="markdown to its spoken content")
-    emoji: str = _opt("drop", doc="what happens to emoji", choices=EMOJI_POLICIES)
-    punctuation: bool = _opt(True, doc="tame repeated punctuation")
-    urls: bool = _opt(True, doc="URLs and e-mail addresses")
-    abbreviations: bool = _opt(True, doc="Dr., e.g., etc.")
-    symbols: bool = _opt(True, doc="&, ~, #1, No. 5, 2 + 2")
-    dates: bool = _opt(True, doc="2024-03-15, 15/03/2024, March 15")
-    times: bool = _opt(True, doc="7:30 am, 19:45")
-    currency: bool = _opt(True, doc="$5.30, 5,30 €, $5.3 billion")
-    temperatures: bool = _opt(True, doc="22.5°C, 72°F")
-    percent: bool = _opt(True, doc="65%")
-    units: bool = _opt(True, doc="km, km/h, kWh, kg, min ...")
-    ordinals: bool = _opt(True, doc="1st, 2e, 3º")
-    years: bool = _opt(True, doc="in 1999, 2020-2024, the 1990s")
-    ranges: bool = _opt(True, doc="1-2")
-    numbers: bool = _opt(True, doc="cardinals, decimals, negatives, fractions, phones")
     languages: dict[str, NormalizeRules] = _opt(
         {}, doc="per-language overrides, keyed by language code", choices=tuple(LANGUAGES))
 

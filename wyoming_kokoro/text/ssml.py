@@ -27,7 +27,7 @@ from defusedxml.expatreader import create_parser
 
 from .language import parse_language
 from .normalize import normalize
-from .rules import rules_for
+from .normalize.registry import Reading, reading_for
 
 MAX_CHARS = 100_000
 MAX_DEPTH = 32
@@ -243,24 +243,24 @@ class _Handler(ContentHandler):
 
 def say_as(text: str, kind: str, language: str, date_format: str = "") -> str:
     """``text`` read as ``kind`` (an SSML interpret-as value) in ``language``."""
-    rules = rules_for(language)
+    reading = reading_for(language)
     if kind in ("characters", "spell-out", "verbatim"):
         return _spell(text, language)
     if kind == "telephone":
         groups = re.findall(r"\d+", text)
         spoken = ", ".join(
-            rules.say.digits(g) if rules else " ".join(g) for g in groups)
-        plus = rules.lex.plus if rules else "+"
+            reading.say.digits(g) if reading else " ".join(g) for g in groups)
+        plus = reading.lex.plus if reading else "+"
         return f"{plus} {spoken}" if text.startswith("+") and groups else spoken or text
-    if rules is None:
+    if reading is None:
         return normalize(text, language)
     if kind == "ordinal" and (digits := re.sub(r"\D", "", text)):
-        return rules.say.ordinal(int(digits))
+        return reading.say.ordinal(int(digits))
     if kind == "date":
-        return _date(text, date_format, rules) or normalize(text, language)
+        return _date(text, date_format, reading) or normalize(text, language)
     if kind == "time" and (match := _CLOCK.fullmatch(text)):
-        spoken = rules.time_words(match.group(1), match.group(2), match.group(3),
-                                  match.group(4))
+        spoken = reading.clock.time_words(match.group(1), match.group(2), match.group(3),
+                                          match.group(4))
         return spoken or normalize(text, language)
     return normalize(text, language)  # cardinal, number, and anything else
 
@@ -275,13 +275,13 @@ def _spell(text: str, language: str) -> str:
     return " ".join(parts)
 
 
-def _date(text: str, date_format: str, rules) -> str | None:
+def _date(text: str, date_format: str, reading: Reading) -> str | None:
     numbers = [int(n) for n in re.findall(r"\d+", text)]
     if not date_format:
         if len(numbers) == 3 and len(re.findall(r"\d+", text)[0]) == 4:
             date_format = "ymd"
         else:
-            date_format = "mdy" if rules.lex.date_order == "mdy" else "dmy"
+            date_format = "mdy" if reading.lex.date_order == "mdy" else "dmy"
             date_format = date_format[:len(numbers)] if len(numbers) < 3 else date_format
     if len(numbers) != len(date_format) or not set(date_format) <= set("dmy"):
         return None
@@ -290,9 +290,9 @@ def _date(text: str, date_format: str, rules) -> str | None:
     if year is not None and year < 100:
         year += 2000 if year < 70 else 1900
     if month is None or not 1 <= month <= 12:
-        return rules.say.year(year) if year is not None and month is None and day is None \
+        return reading.say.year(year) if year is not None and month is None and day is None \
             else None
     if day is None:
-        name = rules.lex.months[month - 1]
-        return f"{name} {rules.say.year(year)}" if year is not None else name
-    return rules.date_words(day, month, year)
+        name = reading.lex.months[month - 1]
+        return f"{name} {reading.say.year(year)}" if year is not None else name
+    return reading.dates.date_words(day, month, year)

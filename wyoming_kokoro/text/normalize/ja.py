@@ -1,7 +1,9 @@
 """Japanese: the phonemizer (pyopenjtalk) reads digits and counters itself, so these rules keep
 the digits and only give the symbols around them their Japanese words.
 
-Without them "22.5°C" is read "22 5", "$5" is read "5", and "7:30" is read "7 30".
+Without them "22.5°C" is read "22 5", "$5" is read "5", and "7:30" is read "7 30". The registry
+lists which of these rules Japanese has (dates, times, currency, temperatures, percent, ranges,
+numbers); it has no others.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ _SYMBOLS = "|".join(re.escape(s) for s in sorted(_CURRENCY, key=len, reverse=Tru
 
 
 class JapaneseRules:
-    """Rule methods named like :class:`~wyoming_kokoro.text.rules.Rules`; unknown ones no-op."""
+    """Japanese words for the symbols around digits; each method is one rule."""
 
     _iso_date = re.compile(r"(?<!\d)(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?!\d)")
     _clock = re.compile(r"(?<![\d:.])(\d{1,2}):(\d{2})(?::(\d{2}))?(?!\d)"
@@ -30,9 +32,6 @@ class JapaneseRules:
     _grouping = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
     _negative = re.compile(r"(?<![\dA-Za-z.])[-−](?=\d)")
     _decimal = re.compile(r"(?<=\d)\.(?=\d)")
-
-    def __getattr__(self, name: str):
-        return _unchanged  # rules Japanese does not need (units, ordinals, ...)
 
     def dates(self, text: str) -> str:
         return self._iso_date.sub(
@@ -82,7 +81,3 @@ class JapaneseRules:
         text = self._grouping.sub("", text)
         text = self._negative.sub("マイナス", text)
         return self._decimal.sub("点", text)
-
-
-def _unchanged(text: str) -> str:
-    return text

@@ -20,6 +20,11 @@ NBSP = "\u00a0\u202f"  # no-break space, narrow no-break space (French thousands
 MAX_DIGITS = 15  # longer integers are read digit by digit
 MAX_ORDINAL_DIGITS = 9  # num2words' ordinals break on huge numbers in some languages
 
+# Pieces of the rules' patterns around numbers
+SPACE = rf"[ {NBSP}]?"  # an optional space between a number and its symbol
+SIGN = r"(?:(?<![^\s(\[~])(?P<sign>[-−]))?"  # a minus only at the start of a token
+DASH = r"\s?[-–]\s?"
+
 
 @dataclass(frozen=True)
 class Number:

@@ -1,13 +1,14 @@
 """Per-language words the normalizer needs: units, currencies, months, abbreviations, connectors.
 
-Number words themselves come from num2words (see numbers.py); this module holds only the words
-around them. A language without a lexicon (hi, ja, zh) gets the language-neutral clean-up only:
-its phonemizer reads digits itself.
+Number words themselves come from num2words (see number_words.py); this module holds only the
+words around them, and the small differences in how each language writes and reads dates, times,
+ordinals and fractions, as data the rules read. Which rules a language gets at all is stated in
+registry.py: a language without a lexicon (hi, ja, zh) gets no number-reading rules.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -74,9 +75,28 @@ class Lexicon:
     square: tuple[str, str, str]  # (before, singular after, plural after)
     cubic: tuple[str, str, str]
     abbreviations: dict[str, str]
+    day_suffix: str  # regex: what may follow a day number in a date ("15th", "1er", "1º")
+    ordinal_pattern: str  # regex with groups n and suffix: one written ordinal ("21st", "2e")
+    vulgar_fractions: tuple[str, str, str]  # ½ ¼ ¾
     sentence_final: frozenset[str] = frozenset()  # abbreviations that may end a sentence: etc.
     year_words: tuple[str, ...] = ()  # English: "in 1999" reads as a year
     nouns: str = ""  # common nouns after numbers, "word:gender ...": "1 heure" -> "une heure"
+    # dates: "1 mars" is read "premier mars"; the word between day, month and year ("de")
+    first_day_ordinal: bool = False
+    date_of: str = ""
+    # times: where the hour is followed by its noun ("always": sept heures trente; "full": on
+    # the full hour only, duas horas; "": never), and what follows a full hour ("en punto")
+    hour_noun: str = ""
+    full_hour: str = ""
+    # ordinals: after this suffix the ordinal drops its final o (es 1er -> primer); a suffix
+    # ending in s makes the ordinal plural (fr 1ers -> premiers)
+    ordinal_apocope: str = ""
+    ordinal_plurals: bool = False
+    ordinal_indicators: str = ""  # signs that after a bare number are ordinals, not degrees: 1º
+    # fractions: 3/8 -> "three eighths" (proper fractions up to tenths) instead of "3 over 8";
+    # the denominators with names of their own, (singular, plural): half, quarter
+    ordinal_fractions: bool = False
+    denominators: dict[int, tuple[str, str]] = field(default_factory=dict)
 
     def genders(self) -> dict[str, str]:
         """Gender of every noun this lexicon counts, by lower-case word form."""
@@ -259,6 +279,10 @@ CURRENCY_CODES = {"USD": "$", "US$": "$", "EUR": "€", "GBP": "£", "JPY": "¥"
 # --------------------------------------------------------------------------------------------
 # The languages
 
+_ROMANCE_DAY_SUFFIX = r"(?:er|re|\.?º|°)?"
+_ROMANCE_ORDINALS = (r"(?<![\w.,])(?P<n>\d+)\.?(?P<suffix>[ºª]|(?:er|ro|do|to|vo|mo|no|ra|da|ta|va"
+                     r"|ma|na)(?=\s))")
+
 _MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
               "September", "October", "November", "December")
 
@@ -292,10 +316,14 @@ ENGLISH = Lexicon(
         "Apt.": "Apartment", "tbsp": "tablespoon", "tsp": "teaspoon", "w/o": "without",
         "w/": "with",
     },
+    day_suffix=r"(?:st|nd|rd|th)?",
+    ordinal_pattern=r"(?<![\w.,])(?P<n>\d+)(?P<suffix>st|nd|rd|th)(?![\w])",
+    vulgar_fractions=("one half", "one quarter", "three quarters"),
     sentence_final=frozenset({"etc."}),
     year_words=("in", "since", "from", "until", "till", "by", "of", "year", "before", "after",
                 "during", "circa", "around", "early", "late", "mid", "summer", "winter",
                 "spring", "autumn", "fall", "between"),
+    ordinal_fractions=True, denominators={2: ("half", "halves"), 4: ("quarter", "quarters")},
 )
 
 ENGLISH_GB = replace(ENGLISH, code="en-gb", date_order="dmy")
@@ -327,10 +355,14 @@ FRENCH = Lexicon(
         "env.": "environ", "c.-à-d.": "c'est-à-dire", "cf.": "voir", "av.": "avenue",
         "bd": "boulevard", "tél.": "téléphone",
     },
+    day_suffix=_ROMANCE_DAY_SUFFIX,
+    ordinal_pattern=r"(?<![\w.,])(?P<n>\d+)(?P<suffix>ères?|res?|ers?|èmes?|emes?|e|nde?)(?![\w])",
+    vulgar_fractions=("un demi", "un quart", "trois quarts"),
     sentence_final=frozenset({"etc."}),
     nouns="personne:f personnes:f fois:f semaine:f semaines:f année:f années:f journée:f "
           "journées:f nuit:f nuits:f pièce:f pièces:f lampe:f lampes:f porte:f portes:f "
           "fenêtre:f fenêtres:f lumière:f lumières:f jour:m jours:m an:m ans:m mois:m",
+    first_day_ordinal=True, hour_noun="always", ordinal_plurals=True,
 )
 
 SPANISH = Lexicon(
@@ -359,10 +391,13 @@ SPANISH = Lexicon(
         "Av.": "avenida", "Avda.": "avenida", "pág.": "página", "tel.": "teléfono",
         "EE. UU.": "Estados Unidos", "EE.UU.": "Estados Unidos",
     },
+    day_suffix=_ROMANCE_DAY_SUFFIX, ordinal_pattern=_ROMANCE_ORDINALS,
+    vulgar_fractions=("un medio", "un cuarto", "tres cuartos"),
     sentence_final=frozenset({"etc.", "EE. UU.", "EE.UU."}),
     nouns="persona:f personas:f vez:f veces:f semana:f semanas:f noche:f noches:f luz:f "
           "luces:f puerta:f puertas:f ventana:f ventanas:f habitación:f habitaciones:f "
           "lámpara:f lámparas:f día:m días:m año:m años:m mes:m meses:m",
+    date_of="de", full_hour="en punto", ordinal_apocope="er", ordinal_indicators="º",
 )
 
 ITALIAN = Lexicon(
@@ -393,10 +428,13 @@ ITALIAN = Lexicon(
         "per es.": "per esempio", "p.es.": "per esempio", "ca.": "circa", "pag.": "pagina",
         "tel.": "telefono",
     },
+    day_suffix=_ROMANCE_DAY_SUFFIX, ordinal_pattern=_ROMANCE_ORDINALS,
+    vulgar_fractions=("un mezzo", "un quarto", "tre quarti"),
     sentence_final=frozenset({"ecc."}),
     nouns="persona:f persone:f volta:f volte:f settimana:f settimane:f notte:f notti:f "
           "luce:f luci:f porta:f porte:f finestra:f finestre:f stanza:f stanze:f lampada:f "
           "lampade:f giorno:m giorni:m anno:m anni:m mese:m mesi:m",
+    first_day_ordinal=True, ordinal_indicators="º",
 )
 
 PORTUGUESE = Lexicon(
@@ -425,13 +463,11 @@ PORTUGUESE = Lexicon(
         "etc.": "etcétera", "p. ex.": "por exemplo", "aprox.": "aproximadamente",
         "Av.": "avenida", "pág.": "página", "tel.": "telefone", "Ltda.": "limitada",
     },
+    day_suffix=_ROMANCE_DAY_SUFFIX, ordinal_pattern=_ROMANCE_ORDINALS,
+    vulgar_fractions=("um meio", "um quarto", "três quartos"),
     sentence_final=frozenset({"etc."}),
     nouns="pessoa:f pessoas:f vez:f vezes:f semana:f semanas:f noite:f noites:f luz:f "
           "luzes:f porta:f portas:f janela:f janelas:f lâmpada:f lâmpadas:f dia:m dias:m "
           "ano:m anos:m mês:m meses:m",
+    first_day_ordinal=True, date_of="de", hour_noun="full", ordinal_indicators="º",
 )
-
-LEXICONS: dict[str, Lexicon] = {
-    lex.code: lex for lex in (ENGLISH, ENGLISH_GB, FRENCH, SPANISH, ITALIAN, PORTUGUESE)
-}
-"""Languages with full number, unit, date and time reading; the others get the neutral rules."""
