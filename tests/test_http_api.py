@@ -237,8 +237,9 @@ def test_metrics_count_wyoming_and_http_requests_latencies_and_cache_hits(http_s
         assert grew("kokoro_request_seconds", "_count", source=source) == count
         assert grew("kokoro_real_time_factor", "_count", source=source) == count
     assert grew("kokoro_audio_seconds", "_total", source="http") > 1.0
-    assert grew("kokoro_audio_cache_hits", "_total") >= 1
-    assert sample(after, "kokoro_audio_cache_misses", "_total") >= 1
+    assert grew("kokoro_audio_cache_hits", "_total", tier="memory") >= 1
+    assert sample(after, "kokoro_audio_cache_misses", "_total", tier="memory") >= 1
+    assert sample(after, "kokoro_audio_cache_entries", tier="disk") >= 1
     assert sample(after, "kokoro_queue_pending") == 0
     assert "kokoro_requests_active" in after
     assert "kokoro_workers_busy" in after
@@ -421,7 +422,20 @@ def test_the_openapi_description_names_exactly_the_served_routes(http_server):
     assert set(schema["response_format"]["enum"]) == {"mp3", "opus", "flac", "wav", "pcm"}
     secured = {path for path, item in spec["paths"].items() for op in item.values()
                if "security" in op}
-    assert secured == {"/reload", "/model"}
+    assert secured == {"/reload", "/model", "/cache/clear"}
+
+
+def test_clearing_the_phrase_cache_needs_the_token_and_empties_both_tiers(http_server):
+    assert speech(http_server, input="Clearing the cache soon.",
+                  response_format="wav").status_code == 200
+    cache = get(http_server, "/health").json()["cache"]
+    assert cache["memory"]["entries"] >= 1 and cache["memory"]["bytes"] > 0
+    assert set(cache) == {"memory", "disk"}
+    assert post(http_server, "/cache/clear").status_code == 401
+    response = post(http_server, "/cache/clear", headers=auth(TOKEN))
+    assert response.status_code == 200 and response.json()["dropped"] >= 1
+    cache = get(http_server, "/health").json()["cache"]
+    assert cache["memory"]["entries"] == 0 and cache["disk"]["entries"] == 0
 
 
 # -- start-up and the token --------------------------------------------------------------------

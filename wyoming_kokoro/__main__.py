@@ -33,7 +33,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--device", help="torch device: auto, cpu, cuda, mps")
     parser.add_argument("--threads", type=int, help="inference threads (0 = all cores)")
     parser.add_argument("--workers", type=int, help="sentences synthesized at the same time")
-    parser.add_argument("--cache-dir", type=Path, help="where the embedded model is assembled")
+    parser.add_argument("--cache-dir", type=Path,
+                        help="where the embedded model, the English lexicon and the phrase "
+                             "cache live")
     parser.add_argument("--http", nargs="?", const="", metavar="[HOST:]PORT", type=_http_address,
                         help="serve the HTTP API and web page (default 127.0.0.1:8880); the "
                              f"token comes from http.token or ${HTTP_TOKEN_ENV}")

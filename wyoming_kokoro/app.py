@@ -55,6 +55,7 @@ class App:
         config = self.service.config
         model = await asyncio.to_thread(self.controller.load, config)
         self.manager.install(model)
+        await self.service.start()
 
         self._server = AsyncServer.from_uri(config.server.uri)
         await self._server.start(partial(KokoroEventHandler, self.service, self.info))
@@ -97,7 +98,7 @@ class App:
         if self._server is not None:
             await self._server.stop()
             self._server = None
-        self.service.close()
+        await self.service.stop()
         self.manager.close()
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:

@@ -83,11 +83,26 @@ class _LiveCollector(Collector):
         yield _gauge("kokoro_queue_pending", "Pieces of speech waiting for a worker",
                      stats.queue_pending)
         yield _gauge("kokoro_workers_busy", "Workers synthesizing now", stats.workers_busy)
-        for name, cache in stats.caches.items():
-            yield _counter(f"kokoro_{name}_cache_hits", f"{name} cache hits", cache.hits)
-            yield _counter(f"kokoro_{name}_cache_misses", f"{name} cache misses", cache.misses)
-            yield _gauge(f"kokoro_{name}_cache_bytes", f"Bytes held by the {name} cache",
-                         cache.bytes)
+        caches = stats.caches
+        tiers = [(tier, caches[tier]) for tier in ("memory", "disk") if tier in caches]
+        for name, doc, field in (("hits", "hits", "hits"), ("misses", "misses", "misses")):
+            family = CounterMetricFamily(f"kokoro_audio_cache_{name}",
+                                         f"Phrase cache {doc} by tier (memory, disk; disk is "
+                                         f"asked on a memory miss)", labels=["tier"])
+            for tier, cache in tiers:
+                family.add_metric([tier], getattr(cache, field))
+            yield family
+        for name, doc in (("bytes", "Bytes held"), ("entries", "Phrases held")):
+            gauge = GaugeMetricFamily(f"kokoro_audio_cache_{name}",
+                                      f"{doc} by the phrase cache, by tier", labels=["tier"])
+            for tier, cache in tiers:
+                gauge.add_metric([tier], getattr(cache, name))
+            yield gauge
+        phonemes = caches["phoneme"]
+        yield _counter("kokoro_phoneme_cache_hits", "Phoneme cache hits", phonemes.hits)
+        yield _counter("kokoro_phoneme_cache_misses", "Phoneme cache misses", phonemes.misses)
+        yield _gauge("kokoro_phoneme_cache_bytes", "Bytes held by the phoneme cache",
+                     phonemes.bytes)
         model = GaugeMetricFamily("kokoro_model_info", "The active model (always 1)",
                                   labels=["name", "backend", "device"])
         if stats.model is not None:

@@ -1,22 +1,32 @@
 """Phonemes and audio for one sentence at a time, shared by every reply: the G2P thread, the
-inference scheduler and the two caches in front of them (phonemes, and synthesized phrases)."""
+inference scheduler and the caches in front of them (phonemes; synthesized phrases in memory and
+on disk, one key for both tiers)."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 from ..model.kokoro import KokoroModel
 from ..text.g2p import G2P
 from ..text.normalize import NormalizeOptions, normalize
 from ..voices import Voice
 from .cache import SizedLRU
+from .disk_cache import CacheKey, DiskCache
 from .pcm import PHRASE_TAIL, SENTENCE_TAIL, to_pcm16, trim_silence
 from .scheduler import Scheduler
 
+_LOGGER = logging.getLogger(__name__)
+T = TypeVar("T")
+
 PHONEME_CACHE_BYTES = 1 << 20
+RENDERING = "pieces-1"
+"""How a piece's audio is made beyond its key (trimming, fades): part of every cache key, so a
+change in it never plays audio made the old way. Bump it with any such change."""
 
 
 @dataclass(frozen=True)
@@ -35,14 +45,33 @@ class Renderer:
         self.phonemes: SizedLRU[str] = SizedLRU(PHONEME_CACHE_BYTES,
                                                 size_of=lambda p: 4 * len(p) + 64)
         self.audio: SizedLRU[bytes] = SizedLRU(cache_mb << 20)
+        self.disk: DiskCache | None = None  # set once opened (off the event loop)
+        self._disk_io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="disk-cache")
 
     def configure(self, workers: int, cache_mb: int) -> None:
         self.scheduler.resize(workers)
         self.audio.resize(cache_mb << 20)
 
     def cache_stats(self) -> dict[str, CacheStats]:
-        return {name: CacheStats(cache.hits, cache.misses, cache.bytes, len(cache))
-                for name, cache in (("audio", self.audio), ("phoneme", self.phonemes))}
+        """By cache: ``memory`` and ``disk`` (the audio tiers), ``phoneme``."""
+        stats = {name: CacheStats(cache.hits, cache.misses, cache.bytes, len(cache))
+                 for name, cache in (("memory", self.audio), ("phoneme", self.phonemes))}
+        if self.disk is not None:
+            disk = self.disk.stats()
+            stats["disk"] = CacheStats(disk.hits, disk.misses, disk.bytes, disk.entries)
+        return stats
+
+    async def run_disk(self, fn: Callable[..., T], *args: object) -> T:
+        """Disk-cache work on its own thread, never on the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self._disk_io, fn, *args)
+
+    async def clear_caches(self) -> int:
+        """Forget every synthesized phrase, in memory and on disk; how many were dropped."""
+        dropped = len(self.audio)
+        self.audio.clear()
+        if self.disk is not None:
+            dropped += await self.run_disk(self.disk.clear)
+        return dropped
 
     async def phonemize(self, language: str, text: str, options: NormalizeOptions) -> str:
         """Normalize and phonemize on the G2P thread; "" when nothing is left to speak."""
@@ -62,26 +91,33 @@ class Renderer:
 
     async def speak(self, deadline: Callable[[], float], model: KokoroModel, voice: Voice,
                     phonemes: str, speed: float, ends_sentence: bool) -> AsyncIterator[bytes]:
-        """16-bit PCM for one piece of phonemes, from the cache or the scheduler's workers.
+        """16-bit PCM for one piece of phonemes, from a cache tier or the scheduler's workers.
 
         ``deadline()`` is when the listener runs out of audio: the scheduler runs the most
         urgent work of all replies first.
         """
-        key = (model.serial, voice.fingerprint, round(speed, 4), voice.volume, phonemes,
-               ends_sentence)
-        cached = self.audio.get(key)
-        if cached is not None:
-            yield cached
+        key = CacheKey.of(model, voice, phonemes, round(speed, 4), ends_sentence, RENDERING)
+        pcm = self.audio.get(key.digest)
+        disk = self.disk
+        if pcm is None and disk is not None:
+            pcm = await self.run_disk(disk.get, key)
+            if pcm is not None:
+                self.audio.put(key.digest, pcm)
+        if pcm is not None:
+            yield pcm
             return
         future = self.scheduler.submit(deadline(), _render, model, voice, phonemes, speed,
                                        ends_sentence)
         pcm = await asyncio.wrap_future(future)
-        self.audio.put(key, pcm)
+        self.audio.put(key.digest, pcm)
+        if disk is not None and pcm:  # written behind the reply, never delaying it
+            asyncio.get_running_loop().run_in_executor(self._disk_io, disk.put, key, pcm)
         yield pcm
 
     def close(self) -> None:
         self.scheduler.close()
         self._g2p_thread.shutdown(wait=False, cancel_futures=True)
+        self._disk_io.shutdown(wait=True)  # entries being written are finished
 
 
 def _render(model: KokoroModel, voice: Voice, phonemes: str, speed: float,

@@ -8,11 +8,14 @@
 
 The service owns the current config snapshot (``configure`` swaps it in one assignment) and
 admits requests against its limits; each reply keeps the snapshot and the model lease it
-started with. Inference never runs on the event loop.
+started with. Inference never runs on the event loop. Synthesized phrases are kept in memory
+and on disk (so a restart keeps them), and ``cache.prerender`` phrases are rendered in the
+background, after all live work, whenever the model or the voices change.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -25,7 +28,9 @@ from ..model.manager import ModelManager
 from ..text.g2p import G2P
 from ..text.language import pick_language
 from ..voices import UnknownVoice, VoiceCatalog
+from .disk_cache import DiskCache, default_directory
 from .errors import RequestError
+from .prerender import Prerenderer, prerender_phrases
 from .render import CacheStats, Renderer
 from .utterance import Utterance
 
@@ -56,6 +61,9 @@ class SynthesisService:
         self._observers: list[Observer] = []
         self._catalog: tuple[KokoroModel, Config, VoiceCatalog] | None = None
         self._trimmer = IdleTrimmer()
+        self._prerenderer = Prerenderer(self._prerender)
+        self._prerendered_for: tuple[KokoroModel, Config] | None = None
+        self._tasks: set[asyncio.Task] = set()
 
     # -- config ------------------------------------------------------------------------------
 
@@ -65,9 +73,18 @@ class SynthesisService:
         return self._config
 
     def configure(self, config: Config) -> None:
-        """Swap in a new snapshot and apply its limits; work under way finishes as it began."""
+        """Swap in a new snapshot and apply its limits; work under way finishes as it began.
+
+        Call on the event loop: the disk tier is reopened and the prerendering restarted in the
+        background when what they depend on changed.
+        """
+        old = self._config
         self._renderer.configure(config.limits.workers, config.limits.cache_mb)
         self._config = config
+        if (old.cache.disk_mb, old.model.cache_dir) != (config.cache.disk_mb,
+                                                        config.model.cache_dir):
+            self._spawn(self._open_disk(config))
+        self._spawn(self._restart_prerender())
 
     def add_observer(self, observer: Observer) -> None:
         self._observers.append(observer)
@@ -86,6 +103,54 @@ class SynthesisService:
         self._catalog = (model, config, catalog)
         return catalog
 
+    async def start(self) -> None:
+        """Open the disk tier (off the loop: it scans its folder) and start prerendering; once
+        the model is installed."""
+        await self._open_disk(self._config)
+        await self._restart_prerender()
+
+    async def _open_disk(self, config: Config) -> None:
+        directory = default_directory(config.model.cache_dir)
+        disk = await asyncio.to_thread(DiskCache, directory, config.cache.disk_mb << 20)
+        self._renderer.disk = disk if disk.enabled else None
+        if disk.enabled:
+            _LOGGER.info("Phrase cache on disk: %s (%d phrases, %.1f of %d MB)", directory,
+                         len(disk), disk.bytes / 1e6, config.cache.disk_mb)
+
+    async def _restart_prerender(self) -> None:
+        """(Re)start prerendering for a new model or config (phrases already cached cost a
+        cache read, no inference)."""
+        model, config = self._manager.active, self._config
+        last = self._prerendered_for
+        if last is not None and last[0] is model and last[1] is config:
+            return
+        self._prerendered_for = (model, config)
+        languages = self._catalog_for(model, config).default.languages
+        phrases = await asyncio.to_thread(prerender_phrases, config.cache, languages)
+        await self._prerenderer.start(phrases)
+        if self._active:
+            self._prerenderer.pause()
+
+    async def prerendered(self) -> int:
+        """Wait for the prerendering under way; the phrases it rendered (tests, warm-up)."""
+        return (await self._prerenderer.wait()).rendered
+
+    async def _prerender(self, text: str, voice: str | None) -> None:
+        async with self.utterance(voice, source="prerender", background=True) as utterance:
+            utterance.feed(text)
+            utterance.finish()
+            async for _ in utterance.audio():
+                pass
+
+    async def clear_cache(self) -> int:
+        """Forget every synthesized phrase, in memory and on disk; how many were dropped."""
+        return await self._renderer.clear_caches()
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     def stats(self) -> ServiceStats:
         scheduler = self._renderer.scheduler
         manager = self._manager
@@ -98,13 +163,25 @@ class SynthesisService:
 
     @asynccontextmanager
     async def utterance(self, voice: str | None = None, language: str | None = None,
-                        streaming: bool = False, speed: float = 1.0,
-                        source: str = "wyoming") -> AsyncIterator[Utterance]:
+                        streaming: bool = False, speed: float = 1.0, source: str = "wyoming",
+                        background: bool = False) -> AsyncIterator[Utterance]:
         """One reply, with the current config snapshot and the active model.
 
         ``speed`` multiplies the voice's and the config's rate (an API request's own speed);
-        ``source`` labels the request for the observers (metrics).
+        ``source`` labels the request for the observers (metrics). A ``background`` reply
+        (prerendering) has no listener: its work runs after all live work, and it is neither
+        admitted against ``limits.queue`` nor counted as active.
         """
+        if background:
+            async with self._manager.lease() as model:
+                catalog = self._catalog_for(model, self._config)
+                try:
+                    chosen = catalog.resolve(voice)
+                except UnknownVoice as err:
+                    raise RequestError(str(err), "unknown-voice") from err
+                yield Utterance(self._renderer, model, catalog, chosen, self._config,
+                                background=True)
+            return
         config = self._config
         if self._active >= config.limits.queue:
             self._observe(source, "busy", None)
@@ -119,6 +196,7 @@ class SynthesisService:
                 self._observe(source, "unknown-voice", None)
                 raise RequestError(str(err), "unknown-voice") from err
             self._active += 1
+            self._prerenderer.pause()  # live replies first, from the next phrase on
             utterance = Utterance(self._renderer, model, catalog, chosen, config, streaming,
                                   speed)
             try:
@@ -131,6 +209,7 @@ class SynthesisService:
                 self._observe(source, utterance.outcome or "cancelled", utterance)
                 if self._active == 0:  # idle: what the replies freed goes back to the OS
                     self._trimmer.idle(lambda: self._active == 0)
+                    self._prerenderer.resume()
 
     def _observe(self, source: str, outcome: str, utterance: Utterance | None) -> None:
         for observer in self._observers:
@@ -160,5 +239,11 @@ class SynthesisService:
         """Raise ConfigError unless ``config``'s voices and mixes fit ``model``."""
         self._catalog_for(model, config)
 
-    def close(self) -> None:
-        self._renderer.close()
+    async def stop(self) -> None:
+        """Stop prerendering and background work, then release threads (the disk tier's
+        pending writes finish)."""
+        await self._prerenderer.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.to_thread(self._renderer.close)

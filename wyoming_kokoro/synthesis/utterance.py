@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import re
 import time
 from collections.abc import AsyncIterator
@@ -91,13 +92,14 @@ class Utterance:
 
     def __init__(self, renderer: Renderer, model: KokoroModel, catalog: VoiceCatalog,
                  voice: Voice, config: Config, streaming: bool = False,
-                 speed: float = 1.0) -> None:
+                 speed: float = 1.0, background: bool = False) -> None:
         self._renderer = renderer
         self.model = model
         self.catalog = catalog
         self.voice = voice
         self.config = config
         self.request_speed = speed  # the request's own rate (OpenAI's speed), on top of the rest
+        self.background = background  # nobody listens (prerendering): after all live work
         self.format = AudioFormat(rate=model.sample_rate)
         self.chars = 0
         self.started = time.monotonic()
@@ -173,6 +175,8 @@ class Utterance:
 
     def _deadline(self) -> float:
         """When the listener runs out of audio: now for the first piece, later for the rest."""
+        if self.background:
+            return math.inf
         if self.first_audio is None:
             return time.monotonic()
         return self.first_audio + self.produced

@@ -1,4 +1,5 @@
-"""Control endpoints: health, voices, effective config, reload, model hot swap, metrics."""
+"""Control endpoints: health, voices, effective config, reload, model hot swap, phrase cache,
+metrics."""
 
 from __future__ import annotations
 
@@ -46,7 +47,15 @@ async def health(request: web.Request) -> web.Response:
         "requests_active": stats.requests_active,
         "queue_pending": stats.queue_pending,
         "reloads": control.reloads,
+        "cache": {name: {"entries": c.entries, "bytes": c.bytes}
+                  for name, c in stats.caches.items() if name in ("memory", "disk")},
     }, status=200 if model is not None else 503)
+
+
+async def clear_cache(request: web.Request) -> web.Response:
+    """Forget every synthesized phrase, in memory and on disk (the next request renders)."""
+    dropped = await request.app[SERVICE].clear_cache()
+    return web.json_response({"ok": True, "dropped": dropped})
 
 
 async def voices(request: web.Request) -> web.Response:

@@ -16,7 +16,7 @@ from .encode import FORMATS
 from .speech import MODEL_IDS, SPEED_RANGE
 
 JSON = "application/json"
-PROTECTED = {("post", "/reload"), ("post", "/model")}
+PROTECTED = {("post", "/reload"), ("post", "/model"), ("post", "/cache/clear")}
 PUBLIC = {"/", "/health", "/openapi.json"}
 
 
@@ -76,7 +76,12 @@ def _schemas(config: Config) -> dict[str, Any]:
             "model": _obj({"loaded": _BOOL, "name": _NSTR, "backend": _NSTR, "device": _NSTR,
                            "sample_rate": {"type": ["integer", "null"]}}),
             "wyoming_uri": _STR, "requests_active": _INT, "queue_pending": _INT,
-            "reloads": _INT}, ("status", "model", "uptime_s")),
+            "reloads": _INT,
+            "cache": {"type": "object", "description": "phrase cache tiers (memory, disk)",
+                      "additionalProperties": _obj({"entries": _INT, "bytes": _INT},
+                                                   ("entries", "bytes"))}},
+            ("status", "model", "uptime_s")),
+        "CacheCleared": _obj({"ok": _BOOL, "dropped": _INT}, ("ok", "dropped")),
         "Voices": _obj({
             "default": _STR,
             "voices": {"type": "array", "items": _obj({
@@ -139,6 +144,10 @@ def _operations() -> dict[str, dict[str, Any]]:
             "responses": {"200": _json(_ref("ModelSwapped"), "Swapped (or nothing changed)"),
                           "400": _error("Invalid request"),
                           "422": _error("The model could not be loaded; the old one serves")}}},
+        "/cache/clear": {"post": {
+            "summary": "Forget every synthesized phrase, in memory and on disk",
+            "operationId": "clearCache",
+            "responses": {"200": _json(_ref("CacheCleared"), "Cleared")}}},
         "/metrics": {"get": {"summary": "Prometheus metrics", "operationId": "metrics",
                              "responses": {"200": {"description": "Prometheus text format",
                                                    "content": {"text/plain": {

@@ -42,6 +42,7 @@ ROUTES = [
     web.get("/config", control.config),
     web.post("/reload", control.reload),
     web.post("/model", control.model),
+    web.post("/cache/clear", control.clear_cache),
     web.get("/metrics", control.metrics),
     web.get("/v1/models", speech.models),
     web.get("/v1/audio/voices", speech.voices),
