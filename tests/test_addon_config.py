@@ -19,7 +19,9 @@ from typing import Any
 import pytest
 import yaml
 
+from wyoming_kokoro.addon import CONFIG_KEYS as OPTION_KEYS
 from wyoming_kokoro.addon import AddonOptions
+from wyoming_kokoro.config import field_of
 from wyoming_kokoro.model.sources import builtin, load_sources
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -189,3 +191,18 @@ def test_the_repository_is_an_addon_repository():
 def test_the_option_check_rejects_what_the_supervisor_rejects(typ, value):
     with pytest.raises(AssertionError):
         validate_option(typ, value)
+
+
+@pytest.mark.parametrize("option", sorted(OPTION_KEYS))
+def test_the_supervisor_schema_states_the_limits_of_the_config_key_behind_each_option(
+        config, option):
+    """The Supervisor checks options before the add-on starts; its limits are the server's."""
+    typ, meta = field_of(OPTION_KEYS[option])
+    element = config["schema"][option]
+    if typ is bool:
+        assert element == "bool"
+    elif meta.get("choices"):
+        assert element == f"list({'|'.join(meta['choices'])})"
+    else:
+        kind = "int" if typ is int else "float"
+        assert element == f"{kind}({meta['lo']},{meta['hi']})"

@@ -31,7 +31,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .config import HTTP_TOKEN_ENV
+from .config import HTTP_TOKEN_ENV, ConfigError, check_value, show_value
 from .fsutil import write_atomic
 
 _LOGGER = logging.getLogger("wyoming_kokoro.addon")
@@ -42,7 +42,9 @@ BUNDLE = Path("/opt/kokoro/model")
 CACHE_DIR = Path("/data/cache")
 URI = "tcp://0.0.0.0:10200"
 HTTP = "0.0.0.0:8880"
-BACKENDS = ("onnx", "torch")
+CONFIG_KEYS = {"speed": "audio.speed", "backend": "model.backend", "threads": "model.threads",
+               "debug": "debug", "http_api": "http.enabled"}
+"""Options that set a config key, validated by that key's rules (config.py)."""
 _VOICE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 SEED_HEADER = """\
@@ -85,22 +87,14 @@ def parse_options(data: Mapping[str, Any]) -> AddonOptions:
             _LOGGER.warning("Ignoring unknown add-on option '%s'", key)
     defaults = AddonOptions()
     values = {key: data.get(key, getattr(defaults, key)) for key in known}
-    voice, speed, threads = data.get("voice"), values["speed"], values["threads"]
+    voice = data.get("voice")
     if voice is not None and (not isinstance(voice, str) or not _VOICE.match(voice)):
-        raise AddonError(f"voice: must be a voice name such as af_heart, got {_show(voice)}")
-    if isinstance(speed, bool) or not isinstance(speed, (int, float)):
-        raise AddonError(f"speed: must be a number, got {_show(speed)}")
-    if not 0.5 <= speed <= 2.0:
-        raise AddonError(f"speed: must be between 0.5 and 2.0, got {_show(speed)}")
-    if values["backend"] not in BACKENDS:
-        raise AddonError(f"backend: must be one of {', '.join(BACKENDS)}, "
-                         f"got {_show(values['backend'])}")
-    if isinstance(threads, bool) or not isinstance(threads, int) or not 0 <= threads <= 256:
-        raise AddonError(f"threads: must be a whole number from 0 (all cores) to 256, "
-                         f"got {_show(threads)}")
-    for flag in ("debug", "http_api"):
-        if not isinstance(values[flag], bool):
-            raise AddonError(f"{flag}: must be true or false, got {_show(values[flag])}")
+        raise AddonError(f"voice: must be a voice name such as af_heart, got {show_value(voice)}")
+    try:  # the server's own limits, so the two never disagree
+        for option, key in CONFIG_KEYS.items():
+            values[option] = check_value(key, values[option], name=option)
+    except ConfigError as err:
+        raise AddonError(str(err)) from None
     token = values["http_token"]
     if token is not None and not isinstance(token, str):
         raise AddonError("http_token: must be text")
@@ -108,9 +102,9 @@ def parse_options(data: Mapping[str, Any]) -> AddonOptions:
     if values["http_api"] and not token:
         raise AddonError("http_token: required when http_api is on, because the HTTP API then "
                          "listens on your network; set it to a long random string")
-    return AddonOptions(voice=voice, speed=float(speed), backend=values["backend"],
-                        threads=threads, debug=values["debug"], http_api=values["http_api"],
-                        http_token=token)
+    return AddonOptions(voice=voice, speed=values["speed"], backend=values["backend"],
+                        threads=values["threads"], debug=values["debug"],
+                        http_api=values["http_api"], http_token=token)
 
 
 def load_options(path: Path) -> AddonOptions:
@@ -212,10 +206,6 @@ def main(argv: list[str] | None = None) -> int:
     sys.stderr.flush()
     os.execve(cmd[0], cmd, server_env(options, os.environ))
     return 0  # pragma: no cover - execv does not return
-
-
-def _show(value: Any) -> str:
-    return repr(value) if isinstance(value, str) else json.dumps(value)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ Validation errors name the key path and the reason, e.g.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import ipaddress
 import math
 import types
@@ -21,6 +20,7 @@ from typing import Any, Union
 
 import yaml
 
+from .suggest import did_you_mean
 from .text.language import LANGUAGES
 from .text.normalize import SWITCHES, NormalizeOptions
 
@@ -29,9 +29,11 @@ class ConfigError(ValueError):
     """A configuration value is wrong; the message names the key path and the reason."""
 
 
-def _opt(default: Any = None, *, doc: str = "", lo: float | None = None,
-         hi: float | None = None, choices: tuple[str, ...] | None = None) -> Any:
-    meta = {"doc": doc, "lo": lo, "hi": hi, "choices": choices}
+def _opt(default: Any = None, *, lo: float | None = None, hi: float | None = None,
+         choices: tuple[str, ...] | None = None) -> Any:
+    """A field with its default and its limits: ``lo``/``hi`` for numbers, ``choices`` for text
+    (for a mapping: the keys it may have). What each key means is documented in config.yaml."""
+    meta = {"lo": lo, "hi": hi, "choices": choices}
     if isinstance(default, (dict, list)):
         return field(default_factory=lambda: type(default)(default), metadata=meta)
     return field(default=default, metadata=meta)
@@ -39,28 +41,27 @@ def _opt(default: Any = None, *, doc: str = "", lo: float | None = None,
 
 @dataclass(frozen=True)
 class ServerConfig:
-    uri: str = _opt("tcp://0.0.0.0:10200", doc="where the Wyoming server listens")
-    zeroconf: bool = _opt(False, doc="advertise the server over mDNS as _wyoming._tcp")
-    zeroconf_name: str | None = _opt(None, doc="mDNS service name (default kokoro-<hostname>)")
-    watch_config: bool = _opt(True, doc="reload the config file when it changes")
+    uri: str = _opt("tcp://0.0.0.0:10200")
+    zeroconf: bool = _opt(False)
+    zeroconf_name: str | None = _opt(None)
+    watch_config: bool = _opt(True)
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    backend: str = _opt("onnx", doc="inference backend", choices=("onnx", "torch"))
-    bundle: Path | None = _opt(None, doc="model bundle directory; empty = embedded default")
-    cache_dir: Path | None = _opt(
-        None, doc="where the embedded model is assembled and the English lexicon cached")
-    device: str = _opt("auto", doc="torch device", choices=("auto", "cpu", "cuda", "mps"))
-    threads: int = _opt(0, doc="inference threads per worker, 0 = all cores", lo=0, hi=256)
+    backend: str = _opt("onnx", choices=("onnx", "torch"))
+    bundle: Path | None = _opt(None)
+    cache_dir: Path | None = _opt(None)
+    device: str = _opt("auto", choices=("auto", "cpu", "cuda", "mps"))
+    threads: int = _opt(0, lo=0, hi=256)
 
 
 @dataclass(frozen=True)
 class VoiceSettings:
-    language: str | None = _opt(None, doc="language code", choices=tuple(LANGUAGES))
-    speed: float = _opt(1.0, doc="speaking rate", lo=0.5, hi=2.0)
-    volume: float = _opt(1.0, doc="gain applied to the audio", lo=0.0, hi=4.0)
-    description: str | None = _opt(None, doc="name shown in Home Assistant")
+    language: str | None = _opt(None, choices=tuple(LANGUAGES))
+    speed: float = _opt(1.0, lo=0.5, hi=2.0)
+    volume: float = _opt(1.0, lo=0.0, hi=4.0)
+    description: str | None = _opt(None)
 
 
 def _switches(name: str, overrides: bool) -> type:
@@ -68,7 +69,7 @@ def _switches(name: str, overrides: bool) -> type:
     defaults, or as overrides that are all None (= not overridden)."""
     return dataclasses.make_dataclass(name, [
         (s.name, (s.type | None) if overrides else s.type,
-         _opt(None if overrides else s.default, doc=s.doc, choices=s.choices))
+         _opt(None if overrides else s.default, choices=s.choices))
         for s in SWITCHES], frozen=True)
 
 
@@ -81,8 +82,7 @@ class NormalizeRules(_switches("NormalizeSwitchOverrides", overrides=True)):  # 
 class NormalizeConfig(_switches("NormalizeSwitches", overrides=False)):  # type: ignore[misc]
     """text.normalize: rewrite numbers, units, markdown ... as words before phonemizing."""
 
-    languages: dict[str, NormalizeRules] = _opt(
-        {}, doc="per-language overrides, keyed by language code", choices=tuple(LANGUAGES))
+    languages: dict[str, NormalizeRules] = _opt({}, choices=tuple(LANGUAGES))
 
     def options(self, language: str) -> NormalizeOptions:
         """The switches for ``language``: these, with its overrides applied."""
@@ -95,33 +95,26 @@ class NormalizeConfig(_switches("NormalizeSwitches", overrides=False)):  # type:
 
 @dataclass(frozen=True)
 class TextConfig:
-    fallback_language: str = _opt(
-        "en-us", doc="language for text whose script the voice's language cannot read",
-        choices=tuple(LANGUAGES))
-    max_chars: int = _opt(100_000, doc="longest text accepted in one request", lo=1)
-    quick_start: bool = _opt(True, doc="speak a reply's first phrase as soon as it is ready")
+    fallback_language: str = _opt("en-us", choices=tuple(LANGUAGES))
+    max_chars: int = _opt(100_000, lo=1)
+    quick_start: bool = _opt(True)
     normalize: NormalizeConfig = field(default_factory=NormalizeConfig)
 
 
 @dataclass(frozen=True)
 class AudioConfig:
-    speed: float = _opt(1.0, doc="speaking rate for every voice (times the voice's own)",
-                        lo=0.5, hi=2.0)
-    sentence_silence: float = _opt(0.1, doc="seconds of silence after each sentence", lo=0, hi=10)
-    leading_silence: float = _opt(0.0, doc="seconds of silence before the first sentence",
-                                  lo=0, hi=10)
-    trailing_silence: float = _opt(0.0, doc="seconds of silence after the last sentence",
-                                   lo=0, hi=10)
-    samples_per_chunk: int = _opt(1024, doc="samples per audio-chunk event", lo=64, hi=96000)
+    speed: float = _opt(1.0, lo=0.5, hi=2.0)
+    sentence_silence: float = _opt(0.1, lo=0, hi=10)
+    leading_silence: float = _opt(0.0, lo=0, hi=10)
+    trailing_silence: float = _opt(0.0, lo=0, hi=10)
+    samples_per_chunk: int = _opt(1024, lo=64, hi=96000)
 
 
 @dataclass(frozen=True)
 class LimitsConfig:
-    workers: int = _opt(1, doc="pieces synthesized at the same time", lo=1, hi=64)
-    queue: int = _opt(16, doc="requests in progress at once; more are refused", lo=1,
-                      hi=10_000)
-    cache_mb: int = _opt(16, doc="memory for recently synthesized phrases, in MB", lo=0,
-                         hi=4096)
+    workers: int = _opt(1, lo=1, hi=64)
+    queue: int = _opt(16, lo=1, hi=10_000)
+    cache_mb: int = _opt(16, lo=0, hi=4096)
 
 
 @dataclass(frozen=True)
@@ -129,8 +122,8 @@ class PrerenderPhrase:
     """A phrase rendered in the background, so its first request is a cache hit; in config.yaml a
     plain string or ``{text: ..., voice: ...}``."""
 
-    text: str = _opt("", doc="the phrase, as a client would send it")
-    voice: str | None = _opt(None, doc="voice or blend it is spoken in; empty = default_voice")
+    text: str = _opt("")
+    voice: str | None = _opt(None)
 
     @classmethod
     def from_config(cls, value: Any, path: str) -> PrerenderPhrase:
@@ -145,12 +138,9 @@ class PrerenderPhrase:
 class CacheConfig:
     """The phrase cache's disk tier and prerendering (limits.cache_mb is the memory tier)."""
 
-    disk_mb: int = _opt(200, doc="disk space for synthesized phrases, in MB; 0 = off", lo=0,
-                        hi=1_000_000)
-    prerender: tuple[PrerenderPhrase, ...] = _opt(
-        (), doc="phrases rendered in the background after start, a model swap or a reload")
-    prerender_home_assistant: bool = _opt(
-        False, doc="prerender Home Assistant's fixed responses (home-assistant-intents)")
+    disk_mb: int = _opt(200, lo=0, hi=1_000_000)
+    prerender: tuple[PrerenderPhrase, ...] = _opt(())
+    prerender_home_assistant: bool = _opt(False)
 
 
 HTTP_TOKEN_ENV = "WYOMING_KOKORO_HTTP_TOKEN"
@@ -160,13 +150,12 @@ HTTP_TOKEN_ENV = "WYOMING_KOKORO_HTTP_TOKEN"
 class HttpConfig:
     """The HTTP API (control, OpenAI-compatible speech, web page); off unless enabled."""
 
-    enabled: bool = _opt(False, doc="serve the HTTP API and the web page")
-    host: str = _opt("127.0.0.1", doc="address the HTTP server binds to")
-    port: int = _opt(8880, doc="HTTP port", lo=0, hi=65535)
-    token: str | None = field(default=None, repr=False, metadata={  # a secret: never printed
-        "doc": "bearer token for the protected endpoints", "lo": None, "hi": None,
-        "choices": None})
-    auth: str = _opt("mutating", doc="what the token protects", choices=("mutating", "all"))
+    enabled: bool = _opt(False)
+    host: str = _opt("127.0.0.1")
+    port: int = _opt(8880, lo=0, hi=65535)
+    token: str | None = field(default=None, repr=False,  # a secret: never printed
+                              metadata={"lo": None, "hi": None, "choices": None})
+    auth: str = _opt("mutating", choices=("mutating", "all"))
 
     def __post_init__(self) -> None:
         if self.enabled and not self.token and not is_loopback(self.host):
@@ -188,15 +177,15 @@ def is_loopback(host: str) -> bool:
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
-    default_voice: str = _opt("jf_alpha", doc="voice used when a request names none")
-    voices: dict[str, VoiceSettings] = _opt({}, doc="per-voice settings")
-    mixes: dict[str, str] = _opt({}, doc="named voice blends")
+    default_voice: str = _opt("jf_alpha")
+    voices: dict[str, VoiceSettings] = _opt({})
+    mixes: dict[str, str] = _opt({})
     text: TextConfig = field(default_factory=TextConfig)
     audio: AudioConfig = field(default_factory=AudioConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     cache: CacheConfig = field(default_factory=CacheConfig)
     http: HttpConfig = field(default_factory=HttpConfig)
-    debug: bool = _opt(False, doc="verbose logging")
+    debug: bool = _opt(False)
 
     def voice_settings(self, name: str) -> VoiceSettings:
         return self.voices.get(name) or _DEFAULT_VOICE_SETTINGS
@@ -251,16 +240,14 @@ def build(cls: type, data: Any, path: str = "") -> Any:
     if data is None:
         data = {}
     if not isinstance(data, Mapping):
-        raise ConfigError(f"{path or 'config'}: must be a mapping, got {_show(data)}")
+        raise ConfigError(f"{path or 'config'}: must be a mapping, got {show_value(data)}")
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     kwargs: dict[str, Any] = {}
     for key, value in data.items():
         key_path = f"{path}.{key}" if path else str(key)
         if key not in fields:
-            hint = difflib.get_close_matches(str(key), list(fields), n=1)
-            suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
-            raise ConfigError(f"{key_path}: unknown key{suggestion}; "
+            raise ConfigError(f"{key_path}: unknown key{did_you_mean(key, fields)}; "
                               f"known keys: {', '.join(fields)}")
         f = fields[key]
         kwargs[key] = _convert(value, hints[key], key_path, f.metadata)
@@ -283,14 +270,14 @@ def _convert(value: Any, typ: Any, path: str, meta: Mapping[str, Any]) -> Any:
         if value is None:
             return ()
         if not isinstance(value, list):
-            raise ConfigError(f"{path}: must be a list, got {_show(value)}")
+            raise ConfigError(f"{path}: must be a list, got {show_value(value)}")
         return tuple(_convert(item, args[0], f"{path}[{i}]", {}) for i, item in enumerate(value))
     if origin is dict:
         value_type = args[1]
         if value is None:
             return {}
         if not isinstance(value, Mapping):
-            raise ConfigError(f"{path}: must be a mapping, got {_show(value)}")
+            raise ConfigError(f"{path}: must be a mapping, got {show_value(value)}")
         keys = meta.get("choices")  # for a mapping: the keys it may have
         for k in value:
             if keys and k not in keys:
@@ -299,41 +286,61 @@ def _convert(value: Any, typ: Any, path: str, meta: Mapping[str, Any]) -> Any:
     if typ is bool:
         if isinstance(value, bool):
             return value
-        raise ConfigError(f"{path}: must be true or false, got {_show(value)}")
+        raise ConfigError(f"{path}: must be true or false, got {show_value(value)}")
     if typ in (int, float):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{path}: must be a number, got {_show(value)}")
+            raise ConfigError(f"{path}: must be a number, got {show_value(value)}")
         if not math.isfinite(value):
             raise ConfigError(f"{path}: must be a finite number, got {value}")
         if typ is int and int(value) != value:
-            raise ConfigError(f"{path}: must be a whole number, got {_show(value)}")
+            raise ConfigError(f"{path}: must be a whole number, got {show_value(value)}")
         value = typ(value)
         lo, hi = meta.get("lo"), meta.get("hi")
         if lo is not None and hi is not None and not lo <= value <= hi:
-            raise ConfigError(f"{path}: must be between {lo} and {hi}, got {_show(value)}")
+            raise ConfigError(f"{path}: must be between {lo} and {hi}, got {show_value(value)}")
         if lo is not None and value < lo:
-            raise ConfigError(f"{path}: must be at least {lo}, got {_show(value)}")
+            raise ConfigError(f"{path}: must be at least {lo}, got {show_value(value)}")
         return value
     if typ is str:
         if not isinstance(value, str):
-            raise ConfigError(f"{path}: must be text, got {_show(value)}")
+            raise ConfigError(f"{path}: must be text, got {show_value(value)}")
         choices = meta.get("choices")
         if choices and value not in choices:
-            hint = difflib.get_close_matches(value, choices, n=1)
-            suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
             raise ConfigError(f"{path}: must be one of {', '.join(choices)}, "
-                              f"got {_show(value)}{suggestion}")
+                              f"got {show_value(value)}{did_you_mean(value, choices)}")
         return value
     if typ is Path:
         if not isinstance(value, (str, Path)):
-            raise ConfigError(f"{path}: must be a path, got {_show(value)}")
+            raise ConfigError(f"{path}: must be a path, got {show_value(value)}")
         return Path(value).expanduser()
     raise TypeError(f"unsupported config type {typ!r} at {path}")  # pragma: no cover
 
 
-def _show(value: Any) -> str:
+def field_of(path: str) -> tuple[Any, Mapping[str, Any]]:
+    """The type and limits (``lo``, ``hi``, ``choices``) of a dotted config key such as
+    ``audio.speed``: what other schemas (the add-on's options, the OpenAPI description) derive
+    their limits from, so each limit is stated once, here."""
+    cls: Any = Config
+    *sections, name = path.split(".")
+    for section in sections:
+        cls = typing.get_type_hints(cls)[section]
+    spec = {f.name: f for f in dataclasses.fields(cls)}[name]
+    return typing.get_type_hints(cls)[name], spec.metadata
+
+
+def check_value(path: str, value: Any, name: str | None = None) -> Any:
+    """``value`` validated and converted as config key ``path`` would be; a ConfigError names
+    ``name`` (default: the path)."""
+    typ, meta = field_of(path)
+    return _convert(value, typ, name or path, meta)
+
+
+def show_value(value: Any) -> str:
+    """A value as an error message quotes it."""
     if isinstance(value, str):
         return repr(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"  # as YAML and JSON write it
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, (int, float, bool)) or value is None:

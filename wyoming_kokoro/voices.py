@@ -13,7 +13,6 @@ cached per catalogue.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import logging
 import math
@@ -24,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import Config, ConfigError
+from .suggest import did_you_mean
 from .text.language import LANGUAGES, language_of_voice, languages_served, parse_language
 
 _LOGGER = logging.getLogger(__name__)
@@ -120,7 +120,7 @@ class VoiceCatalog:
                 _LOGGER.warning("voices.%s: no voice or mix of that name; ignored", name)
         if config.default_voice not in self._voices:
             raise ConfigError(f"default_voice: unknown voice {config.default_voice!r}"
-                              f"{_suggest(config.default_voice, self._voices)}; "
+                              f"{did_you_mean(config.default_voice, self._voices)}; "
                               f"available: {', '.join(self._voices)}")
         self.default = self._voices[config.default_voice]
         self._blends: OrderedDict[str, Voice] = OrderedDict()
@@ -148,7 +148,7 @@ class VoiceCatalog:
         for term in terms:
             if term.name not in self._packs:
                 raise UnknownVoice(f"unknown voice {term.name!r} in blend {expression!r}"
-                                   f"{_suggest(term.name, self._packs)}")
+                                   f"{did_you_mean(term.name, self._packs)}")
         return terms
 
     def __iter__(self):
@@ -168,7 +168,7 @@ class VoiceCatalog:
                 return voice
             if is_blend(name):
                 return self._blend(name)
-            raise UnknownVoice(f"unknown voice {name!r}{_suggest(name, self._voices)}; "
+            raise UnknownVoice(f"unknown voice {name!r}{did_you_mean(name, self._voices)}; "
                                f"available: {', '.join(self._voices)}")
         if language:
             code = parse_language(language)
@@ -201,8 +201,3 @@ def _describe(name: str, language: str) -> str:
     gender = _GENDERS.get(name[1:2]) if language_of_voice(name) else None
     label = LANGUAGES[language].name
     return f"{name} ({label}, {gender})" if gender else f"{name} ({label})"
-
-
-def _suggest(name: str, known) -> str:
-    hint = difflib.get_close_matches(name, list(known), n=1)
-    return f" (did you mean {hint[0]!r}?)" if hint else ""

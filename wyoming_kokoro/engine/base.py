@@ -1,7 +1,7 @@
 """The backend protocol: tokens and a style vector in, 24 kHz float PCM out.
 
 A backend knows tensors and nothing else: no text, no voices by name, no sockets. Adding a backend
-is one module with a class that satisfies :class:`Backend` and an entry in :data:`BACKENDS`.
+is one module with a class that satisfies :class:`Backend`, started by ``model/kokoro.py``.
 """
 
 from __future__ import annotations

@@ -49,7 +49,6 @@ class OnnxBackend:
                              f"(inputs {sorted(inputs)}, missing {sorted(missing)})")
         speed_type = inputs["speed"].type
         self._speed_dtype = np.int32 if "int32" in speed_type else np.float32
-        self.threads = options.intra_op_num_threads
 
     def synthesize(self, tokens: np.ndarray, style: np.ndarray, speed: float) -> np.ndarray:
         padded = np.zeros((1, len(tokens) + 2), dtype=np.int64)

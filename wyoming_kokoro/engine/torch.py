@@ -94,7 +94,6 @@ class TorchBackend:
         # CPU inference is re-entrant; on a GPU, calls are serialized (LSTM.flatten_parameters
         # rewrites shared weight buffers there, and the device runs one call at a time anyway).
         self._lock = contextlib.nullcontext() if self.device == "cpu" else threading.Lock()
-        self.threads = torch.get_num_threads()
 
     def synthesize(self, tokens: np.ndarray, style: np.ndarray, speed: float) -> np.ndarray:
         torch = self._torch

@@ -33,10 +33,6 @@ class Scheduler:
         self.resize(workers)
 
     @property
-    def workers(self) -> int:
-        return len(self._threads) - self._retire
-
-    @property
     def pending(self) -> int:
         """Pieces waiting for a worker."""
         return len(self._heap)

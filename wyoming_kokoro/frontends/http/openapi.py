@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ... import __version__
-from ...config import Config
+from ...config import Config, field_of
 from .control import max_threads
 from .encode import FORMATS
 from .speech import MODEL_IDS, SPEED_RANGE
@@ -45,6 +45,10 @@ _NSTR = {"type": ["string", "null"]}
 _NUM = {"type": "number"}
 _INT = {"type": "integer"}
 _BOOL = {"type": "boolean"}
+
+
+def _choices(key: str) -> list[str]:
+    return list(field_of(key)[1]["choices"])
 
 
 def _schemas(config: Config) -> dict[str, Any]:
@@ -95,11 +99,12 @@ def _schemas(config: Config) -> dict[str, Any]:
                          "changed": {"type": "array", "items": _STR}},
                         ("ok", "message", "changed")),
         "ModelRequest": _obj({
-            "backend": {"type": "string", "enum": ["onnx", "torch"]},
+            "backend": {"type": "string", "enum": _choices("model.backend")},
             "bundle": {"type": ["string", "null"], "description": "bundle directory on the "
                        "server; null or empty: the embedded model"},
-            "device": {"type": "string", "enum": ["auto", "cpu", "cuda", "mps"]},
-            "threads": {"type": "integer", "minimum": 0, "maximum": max_threads(),
+            "device": {"type": "string", "enum": _choices("model.device")},
+            "threads": {"type": "integer", "minimum": field_of("model.threads")[1]["lo"],
+                        "maximum": max_threads(),
                         "description": "0 = all cores; at most the machine's cores"},
         }, additionalProperties=False),
         "ModelSwapped": _obj({
