@@ -23,6 +23,7 @@ import yaml
 
 from .text.language import LANGUAGES
 from .text.normalize import EMOJI_POLICIES, NormalizeOptions
+from .text.pronunciations import ALL, PronunciationError, check_entries
 
 
 class ConfigError(ValueError):
@@ -126,6 +127,7 @@ class TextConfig:
         choices=tuple(LANGUAGES))
     max_chars: int = _opt(100_000, doc="longest text accepted in one request", lo=1)
     quick_start: bool = _opt(True, doc="speak a reply's first phrase as soon as it is ready")
+    inline_phonemes: bool = _opt(True, doc="[word](/phonemes/) in text speaks the phonemes")
     normalize: NormalizeConfig = field(default_factory=NormalizeConfig)
 
 
@@ -192,7 +194,16 @@ class Config:
     audio: AudioConfig = field(default_factory=AudioConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     http: HttpConfig = field(default_factory=HttpConfig)
+    pronunciations: dict[str, dict[str, str]] = _opt(
+        {}, doc="words and phrases said as written here, by language code or all",
+        choices=(*LANGUAGES, ALL))
     debug: bool = _opt(False, doc="verbose logging")
+
+    def __post_init__(self) -> None:
+        try:  # the shape; the phonemes are checked against the vocabulary with the model
+            check_entries(self.pronunciations)
+        except PronunciationError as err:
+            raise ConfigError(str(err)) from None
 
     def voice_settings(self, name: str) -> VoiceSettings:
         return self.voices.get(name) or _DEFAULT_VOICE_SETTINGS
