@@ -38,6 +38,7 @@ _LAST = 0xFFFFD
 _PLACEHOLDER = re.compile("[\U000f0000-\U000ffffd]")
 _LINK = "]("  # what misaki's link pattern needs; broken up in plain text handed to it
 _SPACES = re.compile(r"\s+")
+_SPACE_BEFORE_PUNCTUATION = re.compile(r" +([,.;:!?…。、，])")
 _POSSESSIVE = re.compile(r"['’]s(?!\w)")
 
 
@@ -189,7 +190,7 @@ def _phonemize(g2p: G2PCall, language: str, pieces: list[tuple[str, str | None]]
             out.append(phonemes)
         elif chunk.strip():
             out.append(g2p(language, chunk))
-    return _SPACES.sub(" ", " ".join(out)).strip()
+    return _SPACE_BEFORE_PUNCTUATION.sub(r"\1", _SPACES.sub(" ", " ".join(out))).strip()
 
 
 def preview(g2p: G2PCall, text: str, voice_language: str, fallback_language: str,
