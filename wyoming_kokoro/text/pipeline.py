@@ -36,7 +36,9 @@ MARKUP_LANGUAGES = frozenset({"en-us", "en-gb"})
 _FIRST = 0xF0000  # placeholders: supplementary private-use plane, never in any rule's patterns
 _LAST = 0xFFFFD
 _PLACEHOLDER = re.compile("[\U000f0000-\U000ffffd]")
-_LINK = "]("  # what misaki's link pattern needs; broken up in plain text handed to it
+# Brackets left in plain text (a link kept with markdown off, a stray "[") would reach misaki's
+# own link pattern and pair with our spans; they are not spoken, so they become spaces.
+_NO_BRACKETS = str.maketrans("[]", "  ")
 _SPACES = re.compile(r"\s+")
 _SPACE_BEFORE_PUNCTUATION = re.compile(r" +([,.;:!?…。、，])")
 _POSSESSIVE = re.compile(r"['’]s(?!\w)")
@@ -181,9 +183,10 @@ def _add_text(pieces: list[tuple[str, str | None]], chunk: str) -> None:
 
 def _phonemize(g2p: G2PCall, language: str, pieces: list[tuple[str, str | None]]) -> str:
     if language in MARKUP_LANGUAGES:
-        text = "".join(chunk.replace(_LINK, "] (") if phonemes is None
+        text = "".join(chunk.translate(_NO_BRACKETS) if phonemes is None
                        else markup(chunk, phonemes) for chunk, phonemes in pieces)
-        return g2p(language, text) if text.strip() else ""
+        text = _SPACES.sub(" ", text).strip()
+        return g2p(language, text) if text else ""
     out = []
     for chunk, phonemes in pieces:
         if phonemes is not None:
