@@ -214,7 +214,7 @@ def test_markup_inside_say_as_is_read_as_its_text():
 
 def test_unknown_tags_are_read_as_their_text():
     ssml = ('<speak><emphasis level="strong">Very</emphasis> <audio src="http://x/a.wav">'
-            'fallback</audio> <mark name="m1"/><phoneme ph="x">tomato</phoneme> '
+            'fallback</audio> <mark name="m1"/><token role="x">tomato</token> '
             "<foo:bar xmlns:foo='urn:x'>ok</foo:bar></speak>")
     assert texts(parse_ssml(ssml)) == ["Very fallback tomato ok"]
 

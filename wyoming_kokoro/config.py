@@ -23,6 +23,7 @@ import yaml
 from .suggest import did_you_mean
 from .text.language import LANGUAGES
 from .text.normalize import SWITCHES, NormalizeOptions
+from .text.pronunciations import ALL, PronunciationError, check_entries
 
 
 class ConfigError(ValueError):
@@ -98,6 +99,7 @@ class TextConfig:
     fallback_language: str = _opt("en-us", choices=tuple(LANGUAGES))
     max_chars: int = _opt(100_000, lo=1)
     quick_start: bool = _opt(True)
+    inline_phonemes: bool = _opt(True)
     normalize: NormalizeConfig = field(default_factory=NormalizeConfig)
 
 
@@ -185,7 +187,14 @@ class Config:
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     cache: CacheConfig = field(default_factory=CacheConfig)
     http: HttpConfig = field(default_factory=HttpConfig)
+    pronunciations: dict[str, dict[str, str]] = _opt({}, choices=(*LANGUAGES, ALL))
     debug: bool = _opt(False)
+
+    def __post_init__(self) -> None:
+        try:  # the shape; the phonemes are checked against the vocabulary with the model
+            check_entries(self.pronunciations)
+        except PronunciationError as err:
+            raise ConfigError(str(err)) from None
 
     def voice_settings(self, name: str) -> VoiceSettings:
         return self.voices.get(name) or _DEFAULT_VOICE_SETTINGS

@@ -6,7 +6,13 @@
 Supported: ``speak``, ``break`` (time / strength), ``prosody`` (rate), ``say-as`` (characters,
 spell-out, cardinal, number, ordinal, date, time, telephone), ``sub`` (alias), ``lang``
 (xml:lang, also on speak/voice/p/s), ``voice`` (name; blends such as ``jf_alpha+jm_kumo`` are
-passed on as written), ``p`` and ``s`` (sentence breaks). Any other element is read as its text.
+passed on as written), ``p`` and ``s`` (sentence breaks), ``phoneme`` (``alphabet="ipa"``, the
+default, mapped to Kokoro's symbols, or ``alphabet="kokoro"``; ``ph`` checked against the
+model's vocabulary). Any other element is read as its text.
+
+A ``phoneme`` element becomes inline phonemes in the segment's text, ``[word](/phonemes/)``, so
+segments are phonemized with inline phonemes on (text.pipeline); inline phonemes the author wrote
+in the text are kept (and checked) too, or read as their word when ``inline_phonemes`` is off.
 
 Safety: the input is bounded in size and nesting depth; DTDs, entity declarations and external
 references are refused (defusedxml over expat), so nothing expands and nothing is fetched.
@@ -16,6 +22,7 @@ Malformed input raises :class:`SsmlError` with a message fit for the client.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from xml.sax import SAXParseException
 from xml.sax.expatreader import ExpatLocator
@@ -25,9 +32,11 @@ from xml.sax.saxutils import escape
 from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden
 from defusedxml.expatreader import create_parser
 
+from .inline import find_inline, markup, strip_inline
 from .language import parse_language
 from .normalize import normalize
 from .normalize.registry import Reading, reading_for
+from .phonemes import PhonemeError, check_phonemes, ipa_to_kokoro, symbols_of
 
 MAX_CHARS = 100_000
 MAX_DEPTH = 32
@@ -46,6 +55,9 @@ _CLOCK = re.compile(r"\s*(\d{1,2})(?:[:h.]?(\d{2}))?(?::(\d{2}))?\s*([aApP]\.?[m
 _SPACES = re.compile(r"\s+")
 _SPACE_BEFORE_PUNCTUATION = re.compile(r" +([,.;:!?])")
 _CONTEXT_TAGS = frozenset({"voice", "lang", "prosody", "p", "s"})
+_CAPTURING_TAGS = frozenset({"say-as", "sub", "phoneme"})
+IPA_ALPHABETS = frozenset({"ipa", "x-ipa"})
+KOKORO_ALPHABETS = frozenset({"kokoro", "x-kokoro", "misaki"})
 
 
 class SsmlError(ValueError):
@@ -70,13 +82,18 @@ def is_ssml(text: str) -> bool:
 
 
 def parse_ssml(ssml: str, language: str = "en-us", *, max_chars: int = MAX_CHARS,
-               max_depth: int = MAX_DEPTH) -> list[Segment]:
-    """Segments in reading order; ``language`` expands ``say-as`` outside any ``lang``."""
+               max_depth: int = MAX_DEPTH, vocab: Collection[str] | None = None,
+               inline_phonemes: bool = True) -> list[Segment]:
+    """Segments in reading order; ``language`` expands ``say-as`` outside any ``lang``.
+
+    ``vocab`` (the model's symbols) checks every phoneme; ``inline_phonemes`` False reads
+    ``[word](/phonemes/)`` written in the text as its word (``<phoneme>`` always works).
+    """
     if len(ssml) > max_chars:
         raise SsmlError(f"SSML: the document is longer than {max_chars} characters")
     if not ssml.lstrip().startswith("<"):
         ssml = f"<speak>{escape(ssml)}</speak>"
-    handler = _Handler(language, max_depth)
+    handler = _Handler(language, max_depth, vocab, inline_phonemes)
     parser = create_parser()
     parser.forbid_dtd = True
     parser.setContentHandler(handler)
@@ -107,11 +124,18 @@ class _Frame:
     attrs: tuple[tuple[str, str], ...] = ()
 
 
+class _Phonemes(str):
+    """Inline phonemes made from a ``<phoneme>`` element (not the author's text)."""
+
+
 class _Handler(ContentHandler):
-    def __init__(self, language: str, max_depth: int) -> None:
+    def __init__(self, language: str, max_depth: int, vocab: Collection[str] | None = None,
+                 inline_phonemes: bool = True) -> None:
         super().__init__()
         self.default_language = language
         self.max_depth = max_depth
+        self.vocab = symbols_of(vocab)
+        self.inline_phonemes = inline_phonemes
         self.stack: list[_Frame] = [_Frame("", None, None, 1.0)]
         self.text: list[str] = []
         self.segments: list[Segment] = []
@@ -143,7 +167,7 @@ class _Handler(ContentHandler):
             rate = min(MAX_RATE, max(MIN_RATE, top.rate * self._rate(value)))
         elif tag == "break":
             self._pause(self._break(attrs))
-        capture = [] if tag in ("say-as", "sub") else None
+        capture = [] if tag in _CAPTURING_TAGS else None
         self.stack.append(_Frame(tag, voice, language, rate, capture,
                                  tuple((k, attrs[k]) for k in attrs.getNames())))
 
@@ -154,6 +178,10 @@ class _Handler(ContentHandler):
         self.stack.pop()
         if frame.capture is not None and not self._capturing():
             attrs = dict(frame.attrs)
+            if frame.tag == "phoneme":
+                self._add(self._phoneme("".join(frame.capture), attrs,
+                                        frame.language or self.default_language))
+                return
             if frame.tag == "sub" and "alias" in attrs:
                 spoken = attrs["alias"]
             else:
@@ -176,12 +204,45 @@ class _Handler(ContentHandler):
         self.text.append(content)
 
     def _flush(self) -> None:
-        text = _SPACES.sub(" ", "".join(self.text)).strip()
+        parts, written = [], []
+        for part in [*self.text, _Phonemes("")]:
+            if not isinstance(part, _Phonemes):
+                written.append(part)
+                continue
+            parts += [self._written("".join(written)), part]
+            written.clear()
+        text = _SPACES.sub(" ", "".join(parts)).strip()
         text = _SPACE_BEFORE_PUNCTUATION.sub(r"\1", text)
         self.text.clear()
         if text:
             top = self.stack[-1]
             self.segments.append(Segment(text, top.voice, top.language, top.rate))
+
+    def _written(self, text: str) -> str:
+        """The author's text: inline phonemes in it checked, or read as their word when off."""
+        if not self.inline_phonemes:
+            return strip_inline(text, self.vocab)
+        try:
+            find_inline(text, self.vocab)
+        except PhonemeError as err:
+            raise self._error(str(err)) from None
+        return text
+
+    def _phoneme(self, word: str, attrs: dict[str, str], language: str) -> _Phonemes:
+        alphabet = attrs.get("alphabet", "ipa").strip().lower()
+        ph = attrs.get("ph", "")
+        if not ph.strip():
+            raise self._error("phoneme needs a ph attribute: the phonemes to say")
+        if alphabet in IPA_ALPHABETS:
+            ph = ipa_to_kokoro(ph, language)
+        elif alphabet not in KOKORO_ALPHABETS:
+            raise self._error(f'unknown phoneme alphabet "{alphabet[:40]}" (use ipa or kokoro)')
+        word = _SPACES.sub(" ", word).strip()
+        try:
+            phonemes = check_phonemes(ph, self.vocab, f'phoneme ph="{attrs["ph"][:60]}"')
+        except PhonemeError as err:
+            raise self._error(str(err)) from None
+        return _Phonemes(f" {markup(word, phonemes)} ")
 
     def _pause(self, seconds: float) -> None:
         self._flush()

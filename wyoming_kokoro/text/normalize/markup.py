@@ -25,9 +25,10 @@ _TASK = re.compile(r"^\[[ xX]\]\s+")
 _INLINE: tuple[tuple[re.Pattern[str], str], ...] = (
     # a fence the sentence splitter joined onto a sentence: "Pay $5. ```"
     (re.compile(r"(?:(?<=\s)|^)(?:```|~~~)[\w+-]*(?=\s|$)"), ""),
-    (re.compile(r"!\[([^\]\n]*)\]\([^)\n]*\)"), r"\1"),  # image -> alt text
-    (re.compile(r"\[([^\]\n]+)\]\((?:[^()\n]|\([^()\n]*\))*\)"), r"\1"),  # link -> text
-    (re.compile(r"\[([^\]\n]+)\]\[[^\]\n]*\]"), r"\1"),  # reference link
+    # link text stops at the next "[" too: a run of "[" costs one pass, not one per bracket
+    (re.compile(r"!\[([^\[\]\n]*+)\]\([^)\n]*\)"), r"\1"),  # image -> alt text
+    (re.compile(r"\[([^\[\]\n]++)\]\((?:[^()\n]|\([^()\n]*\))*\)"), r"\1"),  # link -> text
+    (re.compile(r"\[([^\[\]\n]++)\]\[[^\]\n]*\]"), r"\1"),  # reference link
     (re.compile(r"<((?:https?://|mailto:)[^>\s]+)>"), r"\1"),  # autolink
     (re.compile(r"(`+)([^`\n]+)\1"), r"\2"),  # inline code
     (re.compile(r"\*\*(?=[^\s*])((?:[^*\n]|\*(?!\*))+?)(?<=[^\s*])\*\*"), r"\1"),
