@@ -130,7 +130,7 @@ class Controller:
                     return ReloadResult(False, f"model not loaded: {err}")
                 model = new_model
             try:
-                self._service.check(new, model)
+                await asyncio.to_thread(self._service.check, new, model)
             except ConfigError as err:
                 if new_model is not None:
                     new_model.close()

@@ -13,7 +13,9 @@ from typing import TypeVar
 
 from ..model.kokoro import KokoroModel
 from ..text.g2p import G2P
-from ..text.normalize import NormalizeOptions, normalize
+from ..text.normalize import NormalizeOptions
+from ..text.pipeline import to_phonemes
+from ..text.pronunciations import Pronunciations
 from ..voices import Voice
 from .cache import SizedLRU
 from .disk_cache import CacheKey, DiskCache
@@ -73,21 +75,22 @@ class Renderer:
             dropped += await self.run_disk(self.disk.clear)
         return dropped
 
-    async def phonemize(self, language: str, text: str, options: NormalizeOptions) -> str:
-        """Normalize and phonemize on the G2P thread; "" when nothing is left to speak."""
-        key = (language, text, options)
+    async def phonemize(self, language: str, text: str, options: NormalizeOptions,
+                        pronunciations: Pronunciations, inline: bool) -> str:
+        """Normalize, apply the lexicon and phonemize on the G2P thread; "" when nothing is
+        left to speak. Raises PhonemeError for inline phonemes the model cannot say."""
+        key = (language, text, options, pronunciations.fingerprint, inline)
         cached = self.phonemes.get(key)
         if cached is not None:
             return cached
-        loop = asyncio.get_running_loop()
-        phonemes = await loop.run_in_executor(self._g2p_thread, self._to_phonemes, language,
-                                              text, options)
+        phonemes = await self.on_g2p_thread(to_phonemes, self.g2p, language, text, options,
+                                            pronunciations, inline)
         self.phonemes.put(key, phonemes)
         return phonemes
 
-    def _to_phonemes(self, language: str, text: str, options: NormalizeOptions) -> str:
-        spoken = normalize(text, language, options)
-        return self.g2p(language, spoken) if spoken else ""
+    async def on_g2p_thread(self, fn: Callable[..., T], *args: object) -> T:
+        """Text work (the phonemizers keep global state) on the one G2P thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._g2p_thread, fn, *args)
 
     async def speak(self, deadline: Callable[[], float], model: KokoroModel, voice: Voice,
                     phonemes: str, speed: float, ends_sentence: bool) -> AsyncIterator[bytes]:

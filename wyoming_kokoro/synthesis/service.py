@@ -20,24 +20,35 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
-from ..config import Config
+from ..config import Config, ConfigError
 from ..memory import IdleTrimmer
 from ..model.kokoro import KokoroModel, ModelInfo
 from ..model.manager import ModelManager
 from ..text.g2p import G2P
 from ..text.language import pick_language
+from ..text.pipeline import preview
+from ..text.pronunciations import PronunciationError, Pronunciations
 from ..voices import UnknownVoice, VoiceCatalog
 from .disk_cache import DiskCache, default_directory
 from .errors import RequestError
 from .prerender import Prerenderer, prerender_phrases
 from .render import CacheStats, Renderer
-from .utterance import Utterance
+from .utterance import CONTROL, Utterance
 
 _LOGGER = logging.getLogger(__name__)
 
 Observer = Callable[[str, str, "Utterance | None"], None]
 """Told of every request as it ends: (source, outcome, utterance or None when refused)."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What a model and a config snapshot make together: the voices and the lexicon."""
+
+    catalog: VoiceCatalog
+    pronunciations: Pronunciations
 
 
 @dataclass(frozen=True)
@@ -59,7 +70,7 @@ class SynthesisService:
         self._renderer = Renderer(g2p, limits.workers, limits.cache_mb)
         self._active = 0
         self._observers: list[Observer] = []
-        self._catalog: tuple[KokoroModel, Config, VoiceCatalog] | None = None
+        self._prepared: tuple[KokoroModel, Config, Prepared] | None = None
         self._trimmer = IdleTrimmer()
         self._prerenderer = Prerenderer(self._prerender)
         self._prerendered_for: tuple[KokoroModel, Config] | None = None
@@ -93,15 +104,38 @@ class SynthesisService:
 
     def catalog(self) -> VoiceCatalog:
         """The voices the active model and the current config offer together."""
-        return self._catalog_for(self._manager.active, self._config)
+        return self._prepared_for(self._manager.active, self._config).catalog
 
-    def _catalog_for(self, model: KokoroModel, config: Config) -> VoiceCatalog:
-        cached = self._catalog
+    def _prepared_for(self, model: KokoroModel, config: Config) -> Prepared:
+        """Built once per (model, config); raises ConfigError when they do not fit."""
+        cached = self._prepared
         if cached and cached[0] is model and cached[1] is config:
             return cached[2]
         catalog = VoiceCatalog(model.voices, config)
-        self._catalog = (model, config, catalog)
-        return catalog
+        try:
+            pronunciations = Pronunciations.compile(config.pronunciations, model.vocab)
+        except PronunciationError as err:
+            raise ConfigError(str(err)) from None
+        prepared = Prepared(catalog, pronunciations)
+        self._prepared = (model, config, prepared)
+        return prepared
+
+    async def preview(self, text: str, voice: str | None = None) -> dict[str, Any]:
+        """How ``text`` would be read by ``voice``, sentence by sentence: the language, the
+        normalized text, the phonemes, the lexicon and inline hits (GET /phonemes)."""
+        config = self._config
+        prepared = self._prepared_for(self._manager.active, config)
+        try:
+            chosen = prepared.catalog.resolve(voice)
+        except UnknownVoice as err:
+            raise RequestError(str(err), "unknown-voice") from err
+        readings = await self._renderer.on_g2p_thread(
+            preview, self._renderer.g2p, CONTROL.sub(" ", text), chosen.language,
+            config.text.fallback_language, config.text.normalize.options,
+            prepared.pronunciations, config.text.inline_phonemes)
+        return {"voice": chosen.name, "lexicon": prepared.pronunciations.fingerprint,
+                "inline_phonemes": config.text.inline_phonemes,
+                "sentences": [reading.as_dict() for reading in readings]}
 
     async def start(self) -> None:
         """Open the disk tier (off the loop: it scans its folder) and start prerendering; once
@@ -125,7 +159,7 @@ class SynthesisService:
         if last is not None and last[0] is model and last[1] is config:
             return
         self._prerendered_for = (model, config)
-        languages = self._catalog_for(model, config).default.languages
+        languages = self._prepared_for(model, config).catalog.default.languages
         phrases = await asyncio.to_thread(prerender_phrases, config.cache, languages)
         await self._prerenderer.start(phrases)
         if self._active:
@@ -174,13 +208,13 @@ class SynthesisService:
         """
         if background:
             async with self._manager.lease() as model:
-                catalog = self._catalog_for(model, self._config)
+                prepared = self._prepared_for(model, self._config)
                 try:
-                    chosen = catalog.resolve(voice)
+                    chosen = prepared.catalog.resolve(voice)
                 except UnknownVoice as err:
                     raise RequestError(str(err), "unknown-voice") from err
-                yield Utterance(self._renderer, model, catalog, chosen, self._config,
-                                background=True)
+                yield Utterance(self._renderer, model, prepared.catalog,
+                                prepared.pronunciations, chosen, self._config, background=True)
             return
         config = self._config
         if self._active >= config.limits.queue:
@@ -189,16 +223,16 @@ class SynthesisService:
                                f"(limits.queue = {config.limits.queue}); try again shortly",
                                "busy")
         async with self._manager.lease() as model:
-            catalog = self._catalog_for(model, config)
+            prepared = self._prepared_for(model, config)
             try:
-                chosen = catalog.resolve(voice, language)
+                chosen = prepared.catalog.resolve(voice, language)
             except UnknownVoice as err:
                 self._observe(source, "unknown-voice", None)
                 raise RequestError(str(err), "unknown-voice") from err
             self._active += 1
             self._prerenderer.pause()  # live replies first, from the next phrase on
-            utterance = Utterance(self._renderer, model, catalog, chosen, config, streaming,
-                                  speed)
+            utterance = Utterance(self._renderer, model, prepared.catalog,
+                                  prepared.pronunciations, chosen, config, streaming, speed)
             try:
                 yield utterance
             except BaseException as err:
@@ -226,7 +260,8 @@ class SynthesisService:
 
         Raises ConfigError when ``config`` does not fit ``model`` (e.g. an unknown default voice).
         """
-        voice = VoiceCatalog(model.voices, config).default
+        self.check(config, model)
+        voice = self._prepared_for(model, config).catalog.default
         # Latin text is what Home Assistant mostly sends: load the phonemizer that reads it for
         # the default voice. Others (e.g. Japanese for the embedded voices) load on first use,
         # on the G2P thread, and cost no memory where they are never needed.
@@ -236,8 +271,12 @@ class SynthesisService:
         model.infer(g2p(language, "Hello."), voice.pack, 1.0)
 
     def check(self, config: Config, model: KokoroModel) -> None:
-        """Raise ConfigError unless ``config``'s voices and mixes fit ``model``."""
-        self._catalog_for(model, config)
+        """Raise ConfigError unless ``config``'s voices, mixes and pronunciations fit ``model``;
+        build the lexicon's matchers for the voices' languages (blocking: off the loop)."""
+        prepared = self._prepared_for(model, config)
+        languages = {voice.language for voice in prepared.catalog}
+        for language in (*sorted(languages), config.text.fallback_language):
+            prepared.pronunciations.prepare(language, config.text.normalize.options(language))
 
     async def stop(self) -> None:
         """Stop prerendering and background work, then release threads (the disk tier's

@@ -20,7 +20,10 @@ from dataclasses import dataclass
 from ..config import Config
 from ..model.kokoro import KokoroModel
 from ..text.g2p import G2PUnavailable
+from ..text.inline import strip_inline
 from ..text.language import pick_language
+from ..text.phonemes import PhonemeError
+from ..text.pronunciations import Pronunciations
 from ..text.split import SentenceSplitter, split_head, split_phonemes, split_sentences
 from ..text.ssml import SsmlError, parse_ssml
 from ..voices import UnknownVoice, Voice, VoiceCatalog
@@ -36,7 +39,8 @@ LOOKAHEAD = 3  # pieces phonemized ahead of synthesis, per reply
 SPEED_RANGE = (0.25, 4.0)
 """The effective rate (voice x audio.speed x request x SSML prosody) is kept within Kokoro's."""
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
+CONTROL = re.compile(  # not spoken, never passed on
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
 
 
 # What flows from the text side to the audio side of a reply, in order.
@@ -50,6 +54,7 @@ class Sentence:
     language: str | None = None  # None: picked from the text and the voice
     rate: float = 1.0
     pause: float | None = None  # silence after it; None: audio.sentence_silence
+    ssml: bool = False  # from SSML: its <phoneme> elements arrive as inline phonemes
 
 
 @dataclass(frozen=True)
@@ -91,11 +96,13 @@ class Utterance:
     of ``audio()`` in order."""
 
     def __init__(self, renderer: Renderer, model: KokoroModel, catalog: VoiceCatalog,
-                 voice: Voice, config: Config, streaming: bool = False,
-                 speed: float = 1.0, background: bool = False) -> None:
+                 pronunciations: Pronunciations, voice: Voice, config: Config,
+                 streaming: bool = False, speed: float = 1.0,
+                 background: bool = False) -> None:
         self._renderer = renderer
         self.model = model
         self.catalog = catalog
+        self.pronunciations = pronunciations
         self.voice = voice
         self.config = config
         self.request_speed = speed  # the request's own rate (OpenAI's speed), on top of the rest
@@ -125,7 +132,7 @@ class Utterance:
 
     def feed(self, text: str) -> None:
         self._count(text)
-        for sentence in self._splitter.add(_CONTROL.sub(" ", text)):
+        for sentence in self._splitter.add(CONTROL.sub(" ", text)):
             self._sentences.put_nowait(Sentence(sentence, self.voice))
 
     def feed_ssml(self, document: str) -> None:
@@ -133,7 +140,8 @@ class Utterance:
         self._count(document)
         try:
             segments = parse_ssml(document, self.voice.language,
-                                  max_chars=self.config.text.max_chars)
+                                  max_chars=self.config.text.max_chars, vocab=self.model.vocab,
+                                  inline_phonemes=self.config.text.inline_phonemes)
         except SsmlError as err:
             raise RequestError(str(err), "bad-ssml") from err
         for segment in segments:
@@ -141,12 +149,12 @@ class Utterance:
                 voice = self.catalog.resolve(segment.voice) if segment.voice else self.voice
             except UnknownVoice as err:
                 raise RequestError(f"SSML: {err}", "unknown-voice") from err
-            sentences = split_sentences(_CONTROL.sub(" ", segment.text))
+            sentences = split_sentences(CONTROL.sub(" ", segment.text))
             for i, sentence in enumerate(sentences):
                 last = i == len(sentences) - 1
                 pause = segment.pause_after if last and segment.pause_after > 0 else None
                 self._sentences.put_nowait(
-                    Sentence(sentence, voice, segment.language, segment.rate, pause))
+                    Sentence(sentence, voice, segment.language, segment.rate, pause, ssml=True))
             if not sentences and segment.pause_after > 0:
                 self._sentences.put_nowait(Pause(segment.pause_after))
 
@@ -251,12 +259,16 @@ class Utterance:
             await pieces.put(Failed(err))
 
     async def _phonemize(self, sentence: Sentence) -> list[str]:
-        language = sentence.language or pick_language(sentence.text, sentence.voice.language,
-                                                      self.config.text.fallback_language)
-        options = self.config.text.normalize.options(language)
+        text = self.config.text
+        language = sentence.language or pick_language(
+            strip_inline(sentence.text), sentence.voice.language, text.fallback_language)
         try:
-            phonemes = await self._renderer.phonemize(language, sentence.text, options)
+            phonemes = await self._renderer.phonemize(
+                language, sentence.text, text.normalize.options(language), self.pronunciations,
+                inline=sentence.ssml or text.inline_phonemes)
         except G2PUnavailable as err:
             raise RequestError(str(err), "language-unavailable") from err
+        except PhonemeError as err:
+            raise RequestError(str(err), "bad-phonemes") from err
         _LOGGER.debug("[%s] %r -> %r", language, sentence.text, phonemes)
         return split_phonemes(phonemes, PIECE_PHONEMES) if phonemes else []

@@ -15,6 +15,7 @@ _REQUEST_ERRORS: dict[str, tuple[int, str | None]] = {
     "too-long": (413, "input"),
     "empty-text": (400, "input"),
     "language-unavailable": (422, "voice"),
+    "bad-phonemes": (400, "input"),
 }
 
 _TYPES = {401: "authentication_error", 403: "permission_error", 404: "not_found_error",

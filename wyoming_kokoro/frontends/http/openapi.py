@@ -86,6 +86,19 @@ def _schemas(config: Config) -> dict[str, Any]:
                                                    ("entries", "bytes"))}},
             ("status", "model", "uptime_s")),
         "CacheCleared": _obj({"ok": _BOOL, "dropped": _INT}, ("ok", "dropped")),
+        "Phonemes": _obj({
+            "voice": _STR, "lexicon": {"type": "string", "description": "the pronunciation "
+                                       "lexicon's fingerprint (changes with its entries)"},
+            "inline_phonemes": _BOOL,
+            "sentences": {"type": "array", "items": _obj({
+                "text": _STR, "language": _STR, "normalized": _STR, "phonemes": _STR,
+                "hits": {"type": "array", "items": _obj({
+                    "source": {"type": "string", "enum": ["lexicon", "inline"]},
+                    "text": _STR, "start": _INT, "end": _INT, "phonemes": _STR,
+                    "respelling": _STR, "scope": _STR, "key": _STR, "value": _STR},
+                    ("source", "text", "start", "end"))}},
+                ("text", "language", "normalized", "phonemes", "hits"))}},
+            ("voice", "lexicon", "inline_phonemes", "sentences")),
         "Voices": _obj({
             "default": _STR,
             "voices": {"type": "array", "items": _obj({
@@ -149,6 +162,18 @@ def _operations() -> dict[str, dict[str, Any]]:
             "responses": {"200": _json(_ref("ModelSwapped"), "Swapped (or nothing changed)"),
                           "400": _error("Invalid request"),
                           "422": _error("The model could not be loaded; the old one serves")}}},
+        "/phonemes": {"get": {
+            "summary": "How a text is read: language, normalized text and phonemes per "
+                       "sentence, with the pronunciation lexicon's and inline hits",
+            "operationId": "phonemes",
+            "parameters": [
+                {"name": "text", "in": "query", "required": True,
+                 "schema": {"type": "string", "minLength": 1, "pattern": r"\S"}},
+                {"name": "voice", "in": "query", "required": False,
+                 "schema": {"type": "string", "minLength": 1, "maxLength": 200}}],
+            "responses": {"200": _json(_ref("Phonemes"), "The reading"),
+                          "400": _error("Empty text, unknown voice or bad inline phonemes"),
+                          "413": _error("Text longer than text.max_chars")}}},
         "/cache/clear": {"post": {
             "summary": "Forget every synthesized phrase, in memory and on disk",
             "operationId": "clearCache",

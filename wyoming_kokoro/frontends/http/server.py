@@ -14,7 +14,7 @@ from ...config import ConfigError
 from ...control import Controller
 from ...metrics import Metrics
 from ...synthesis.service import SynthesisService
-from . import control, speech
+from . import control, phonemes, speech
 from .errors import ApiError, error_response
 from .keys import CONTROL, METRICS, SERVICE, TASKS
 from .openapi import PROTECTED, PUBLIC, openapi
@@ -43,6 +43,7 @@ ROUTES = [
     web.post("/reload", control.reload),
     web.post("/model", control.model),
     web.post("/cache/clear", control.clear_cache),
+    web.get("/phonemes", phonemes.phonemes),
     web.get("/metrics", control.metrics),
     web.get("/v1/models", speech.models),
     web.get("/v1/audio/voices", speech.voices),
