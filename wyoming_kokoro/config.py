@@ -271,7 +271,7 @@ def _convert(value: Any, typ: Any, path: str, meta: Mapping[str, Any]) -> Any:
         if (value is None or value == "") and type(None) in args:
             return None
         return _convert(value, inner[0], path, meta)
-    if dataclasses.is_dataclass(typ):
+    if isinstance(typ, type) and dataclasses.is_dataclass(typ):
         if hasattr(typ, "from_config"):  # a type with a shorthand form of its own
             return typ.from_config(value, path)
         return build(typ, value, path)

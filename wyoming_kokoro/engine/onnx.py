@@ -61,4 +61,4 @@ class OnnxBackend:
         return np.asarray(audio, dtype=np.float32).reshape(-1) * np.float32(GAIN)
 
     def close(self) -> None:
-        self._session = None  # type: ignore[assignment]
+        self._session = None

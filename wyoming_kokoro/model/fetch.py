@@ -74,7 +74,7 @@ def pack_voices(paths: dict[str, Path]) -> bytes:
     """An ``.npz`` of float32 [510, 1, 256] style packs keyed by voice name."""
     arrays = {name: _load_pack(path) for name, path in paths.items()}
     buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
+    np.savez(buffer, **arrays)  # type: ignore[arg-type]  # numpy's stub misreads **kwds
     return buffer.getvalue()
 
 

@@ -99,7 +99,8 @@ def load_sources(path: Path) -> Sources:
     if not isinstance(files, list) or not files:
         raise SourceError(f"{where}: 'files' must be a list of {{name, url, sha256}}")
     remotes = tuple(_remote(entry, f"{where}: files[{i}]") for i, entry in enumerate(files))
-    voices_file, packs = None, ()
+    voices_file: str | None = None
+    packs: tuple[Remote, ...] = ()
     voices = data.get("voices")
     if voices is not None:
         if not isinstance(voices, dict):
@@ -147,7 +148,8 @@ def _remote(entry: Any, where: str, voice: bool = False) -> Remote:
         name = _file_name(name, f"{where}.name")
     url = entry.get("url")
     parsed = urlparse(url) if isinstance(url, str) else None
-    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.netloc:
+    if not isinstance(url, str) or parsed is None or parsed.scheme not in ("http", "https") \
+            or not parsed.netloc:
         raise SourceError(f"{where}: url must be an http(s) URL, got {url!r}")
     digest = entry.get("sha256")
     if not isinstance(digest, str) or not _SHA256.match(digest.lower()):

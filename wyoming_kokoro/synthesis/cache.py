@@ -11,9 +11,9 @@ V = TypeVar("V")
 
 
 class SizedLRU(Generic[V]):
-    def __init__(self, max_bytes: int, size_of: Callable[[V], int] = len) -> None:
+    def __init__(self, max_bytes: int, size_of: Callable[[V], int] | None = None) -> None:
         self.max_bytes = max_bytes
-        self._size_of = size_of
+        self._size_of: Callable[[V], int] = size_of or len  # type: ignore[assignment]
         self._items: OrderedDict[Hashable, V] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()

@@ -27,6 +27,7 @@ own index, so the bound holds per process.
 
 from __future__ import annotations
 
+import builtins
 import json
 import logging
 import os
@@ -160,13 +161,15 @@ class DiskCache:
             pcm = self._read(path, key)
         except FileNotFoundError:  # evicted meanwhile, or removed by hand
             self._forget(digest)
-            return self._miss()
+            self._miss()
+            return None
         except OSError as err:
             self._fail("read", path, err)
             return None
         if pcm is None:
             self._drop(digest, path)
-            return self._miss()
+            self._miss()
+            return None
         try:
             _touch(path)
         except FileNotFoundError:
@@ -294,7 +297,7 @@ class DiskCache:
                       len(self._index), self._bytes / 1e6)
 
     @staticmethod
-    def _read(path: Path, key: CacheKey) -> bytes | None:
+    def _read(path: Path, key: CacheKey) -> builtins.bytes | None:
         """The payload of the entry at ``path`` if it is whole and belongs to ``key``."""
         with open(path, "rb") as f:
             head = f.read(HEADER.size)

@@ -111,11 +111,11 @@ class Renderer:
             return
         future = self.scheduler.submit(deadline(), _render, model, voice, phonemes, speed,
                                        ends_sentence)
-        pcm = await asyncio.wrap_future(future)
-        self.audio.put(key.digest, pcm)
-        if disk is not None and pcm:  # written behind the reply, never delaying it
-            asyncio.get_running_loop().run_in_executor(self._disk_io, disk.put, key, pcm)
-        yield pcm
+        rendered: bytes = await asyncio.wrap_future(future)
+        self.audio.put(key.digest, rendered)
+        if disk is not None and rendered:  # written behind the reply, never delaying it
+            asyncio.get_running_loop().run_in_executor(self._disk_io, disk.put, key, rendered)
+        yield rendered
 
     def close(self) -> None:
         self.scheduler.close()

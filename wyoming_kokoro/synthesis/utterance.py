@@ -14,7 +14,7 @@ import logging
 import math
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 
 from ..config import Config
@@ -194,7 +194,7 @@ class Utterance:
         return max(lo, min(hi, voice.speed * self.config.audio.speed * self.request_speed
                            * rate))
 
-    async def audio(self) -> AsyncIterator[bytes]:
+    async def audio(self) -> AsyncGenerator[bytes, None]:
         """16-bit PCM as each piece is ready, in order; ends after ``finish``."""
         audio = self.config.audio
         rate = self.format.rate

@@ -38,9 +38,9 @@ def check_phonemes(phonemes: str, vocab: Collection[str] | None, what: str,
     phonemes = " ".join(unicodedata.normalize("NFC", phonemes).split())
     if not phonemes:
         raise error(f"{what}: no phonemes between the slashes")
-    known = vocab if type(vocab) is frozenset else symbols_of(vocab)
+    known = vocab if isinstance(vocab, frozenset) else symbols_of(vocab)
     fits = known is None or known.issuperset(phonemes)
-    if not fits:
+    if known is not None and not fits:
         phonemes = "".join(_fit(ch, known) for ch in phonemes)
         fits = known.issuperset(phonemes)
     if len(phonemes) > MAX_PHONEMES:
@@ -49,7 +49,7 @@ def check_phonemes(phonemes: str, vocab: Collection[str] | None, what: str,
     if not NOT_PHONEMES.isdisjoint(phonemes):
         ch = next(ch for ch in phonemes if ch in NOT_PHONEMES)
         raise error(f"{what}: {ch!r} is punctuation, not a phoneme")
-    if not fits:
+    if known is not None and not fits:
         ch = next(ch for ch in phonemes if ch not in known)
         hint = f" (did you mean {_HINTS[ch]}?)" if ch in _HINTS and _HINTS[ch][0] in known \
             else ""
@@ -109,7 +109,7 @@ def ipa_to_kokoro(ipa: str, language: str) -> str:
     text = text.translate(_TIES)
     text = _SYLLABIC.sub(r"ᵊ\1", text)
     english = language in ("en-us", "en-gb")
-    tables = [_COMMON]
+    tables: list[tuple[tuple[str, str], ...]] = [_COMMON]
     if english:
         tables += [_US if language == "en-us" else _GB, _ENGLISH]
     else:

@@ -104,7 +104,7 @@ def parse_ssml(ssml: str, language: str = "en-us", *, max_chars: int = MAX_CHARS
     except SAXParseException as err:
         message = err.getMessage()
         raise SsmlError(f"SSML: {message} at line {err.getLineNumber()}, "
-                        f"column {err.getColumnNumber() + 1}") from None
+                        f"column {(err.getColumnNumber() or 0) + 1}") from None
     except DTDForbidden:
         raise SsmlError("SSML: document type declarations (DTDs) are not allowed") from None
     except EntitiesForbidden:
@@ -167,7 +167,7 @@ class _Handler(ContentHandler):
             rate = min(MAX_RATE, max(MIN_RATE, top.rate * self._rate(value)))
         elif tag == "break":
             self._pause(self._break(attrs))
-        capture = [] if tag in _CAPTURING_TAGS else None
+        capture: list[str] | None = [] if tag in _CAPTURING_TAGS else None
         self.stack.append(_Frame(tag, voice, language, rate, capture,
                                  tuple((k, attrs[k]) for k in attrs.getNames())))
 
@@ -320,9 +320,9 @@ def say_as(text: str, kind: str, language: str, date_format: str = "") -> str:
     if kind == "date":
         return _date(text, date_format, reading) or normalize(text, language)
     if kind == "time" and (match := _CLOCK.fullmatch(text)):
-        spoken = reading.clock.time_words(match.group(1), match.group(2), match.group(3),
-                                          match.group(4))
-        return spoken or normalize(text, language)
+        clock = reading.clock.time_words(match.group(1), match.group(2), match.group(3),
+                                         match.group(4))
+        return clock or normalize(text, language)
     return normalize(text, language)  # cardinal, number, and anything else
 
 

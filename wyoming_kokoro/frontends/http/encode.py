@@ -97,6 +97,7 @@ class Encoder:
             self._file.close()
             if isinstance(self._sink, io.BytesIO):
                 return self._sink.getvalue()
+            assert self._sink is not None
             return self._sink.take()
         if self.format.name == "wav" and not self.streaming:
             return wav_header(self.rate, len(self._pcm)) + bytes(self._pcm)
