@@ -17,7 +17,7 @@ def config(bundle, backend: str) -> str:
     return f"model:\n  bundle: {bundle}\n  backend: {backend}\n"
 
 
-def test_swapping_onnx_torch_onnx_twice_under_load_drops_nothing(start_server, torch_bundle):
+def test_swapping_onnx_torch_onnx_under_load_drops_nothing(start_server, torch_bundle):
     server = start_server(config=config(torch_bundle, "onnx"))
     reloading = Reloading(server)
     results: list = []
@@ -32,7 +32,7 @@ def test_swapping_onnx_torch_onnx_twice_under_load_drops_nothing(start_server, t
         nonlocal swapping
         clients = [asyncio.create_task(client(i)) for i in range(4)]
         verdicts = []
-        for swaps, backend in enumerate(("torch", "onnx", "torch", "onnx"), start=1):
+        for swaps, backend in enumerate(("torch", "onnx"), start=1):
             await asyncio.sleep(1.0)
             verdicts.append(await asyncio.to_thread(reloading.write, config(torch_bundle, backend)))
             # The old model goes once the requests that started on it have finished.
@@ -46,12 +46,12 @@ def test_swapping_onnx_torch_onnx_twice_under_load_drops_nothing(start_server, t
 
     verdicts = asyncio.run(scenario())
     assert all("Config reloaded (file changed): model.backend" in v for v in verdicts), verdicts
-    assert len(results) >= 8
+    assert len(results) >= 4
     for speech in results:
         assert speech.error is None, speech.error
         assert speech.formats == {(24000, 2, 1)} and speech.seconds > 2.0
-    assert server.log.count("Releasing model") == 4
-    assert server.log.count("Torch backend on cpu") == 2
+    assert server.log.count("Releasing model") == 2
+    assert server.log.count("Torch backend on cpu") == 1
     assert "Traceback" not in server.log
 
 
