@@ -110,7 +110,7 @@ def _protected(request: web.Request, scope: str) -> bool:
 
 
 def build_app(service: SynthesisService, control: Controller, metrics: Metrics,
-              recent: RecentRequests | None = None, *,
+              recent: RecentRequests, *,
               ingress_refusals: ingress.Refusals | None = None) -> web.Application:
     """The API; with ``ingress_refusals``, as the ingress listener serves it: trusted proxies
     only, and no token asked (Home Assistant has authenticated the user)."""
@@ -124,9 +124,6 @@ def build_app(service: SynthesisService, control: Controller, metrics: Metrics,
     web_app[METRICS] = metrics
     web_app[TASKS] = set()
     web_app[ingress.INGRESS] = ingress_refusals is not None
-    if recent is None:
-        recent = RecentRequests(service)
-        service.add_observer(recent.observe)
     web_app[RECENT] = recent
     web_app.add_routes(ROUTES)
     return web_app
@@ -151,7 +148,7 @@ class HttpServer:
         http = self._service.config.http
         try:
             if http.enabled:
-                self.port = await self._listen(http.host, http.port, build_app(
+                self.port = await self._listen("http", http.host, http.port, build_app(
                     self._service, self._control, self._metrics, self._recent))
                 guard = (f"token required for "
                          f"{'all endpoints' if http.auth == 'all' else 'changes'}"
@@ -160,7 +157,7 @@ class HttpServer:
                              guard)
             if http.ingress_port is not None:
                 self.ingress_port = await self._listen(
-                    http.ingress_host, http.ingress_port, build_app(
+                    "http.ingress_port", http.ingress_host, http.ingress_port, build_app(
                         self._service, self._control, self._metrics, self._recent,
                         ingress_refusals=ingress.Refusals()))
                 _LOGGER.info("Ingress on http://%s:%d/ (only from %s, no token)",
@@ -170,7 +167,7 @@ class HttpServer:
             await self.stop()
             raise
 
-    async def _listen(self, host: str, port: int, app: web.Application) -> int:
+    async def _listen(self, key: str, host: str, port: int, app: web.Application) -> int:
         access_log = logging.getLogger("aiohttp.access") if self._service.config.debug else None
         runner = web.AppRunner(app, handler_cancellation=True, access_log=access_log,
                                shutdown_timeout=3.0)
@@ -179,7 +176,7 @@ class HttpServer:
             await web.TCPSite(runner, host, port).start()
         except OSError as err:
             await runner.cleanup()
-            raise ConfigError(f"http: cannot listen on {host}:{port}: "
+            raise ConfigError(f"{key}: cannot listen on {host}:{port}: "
                               f"{err.strerror or err}") from None
         self._runners.append(runner)
         return runner.addresses[0][1]
