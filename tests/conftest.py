@@ -62,6 +62,17 @@ def http_server(start_server) -> ServerProcess:
 
 
 @pytest.fixture(scope="session")
+def ingress_server(start_server, tmp_path_factory, cache_dir) -> ServerProcess:
+    """A server with the HTTP API and a Home Assistant ingress listener trusting 127.0.0.2, and
+    a bundles folder with a good and a damaged bundle (see httpapi.py). Tests may swap its model
+    but put the embedded one back."""
+    from .httpapi import make_bundles, start_ingress
+
+    return start_ingress(start_server, make_bundles(tmp_path_factory.mktemp("bundles") / "models",
+                                                    cache_dir))
+
+
+@pytest.fixture(scope="session")
 def whisper():
     from .asr import Transcriber
 

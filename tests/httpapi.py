@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import io
+import json
+import os
 import secrets
+import shutil
 import time
+from pathlib import Path
 
 import av
 import httpx
@@ -81,3 +85,52 @@ def error_of(response: httpx.Response) -> dict:
     assert set(error) == {"message", "type", "param", "code"}, error
     assert isinstance(error["message"], str) and error["message"]
     return error
+
+
+TRUSTED_PROXY = "127.0.0.2"  # the tests' stand-in for Home Assistant's 172.30.32.2
+GOOD_BUNDLE = "kokoro-copy"  # in the ingress server's bundles_dir: the embedded model, renamed
+DAMAGED_BUNDLE = "kokoro-damaged"  # ... and one whose model file fails its sha256
+
+
+def make_bundles(folder: Path, cache_dir: Path) -> Path:
+    """A bundles folder holding a good copy of the embedded bundle (renamed, so a switch to it
+    shows) and a damaged one; the big files are hard links, the manifests are new files."""
+    from wyoming_kokoro.model.bundle import MANIFEST, write_manifest
+    from wyoming_kokoro.model.embedded import MODEL_FILE, VOCAB_FILE, VOICES_FILE, embedded_bundle
+
+    source = embedded_bundle(cache_dir / "wyoming-kokoro").root
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in (GOOD_BUNDLE, DAMAGED_BUNDLE):
+        (folder / name).mkdir()
+        for file in (MODEL_FILE, VOICES_FILE, VOCAB_FILE):
+            try:
+                os.link(source / file, folder / name / file)
+            except OSError:  # another file system: copy
+                shutil.copy2(source / file, folder / name / file)
+    write_manifest(folder / GOOD_BUNDLE, GOOD_BUNDLE, {
+        "onnx": MODEL_FILE, "voices": VOICES_FILE, "vocab": VOCAB_FILE})
+    manifest = json.loads((source / MANIFEST).read_text())
+    manifest["name"] = DAMAGED_BUNDLE
+    manifest["files"][MODEL_FILE] = "0" * 64
+    (folder / DAMAGED_BUNDLE / MANIFEST).write_text(json.dumps(manifest))
+    return folder
+
+
+def start_ingress(start_server, bundles: Path) -> ServerProcess:
+    """A server with the HTTP API (``.http``, token) and an ingress listener (``.ingress``) that
+    trusts only ``TRUSTED_PROXY``; ``bundles`` is its model.bundles_dir."""
+    port, ingress_port = free_port(), free_port()
+    extra = (f"  trusted_proxies: [{TRUSTED_PROXY}]\n  ingress_port: {ingress_port}\n"
+             f"  ingress_host: 127.0.0.1\nmodel:\n  bundles_dir: {bundles}\n")
+    server = start_server(config=http_config(port, queue=4, extra=extra))
+    server.http = f"http://127.0.0.1:{port}"
+    server.ingress = f"http://127.0.0.1:{ingress_port}"
+    server.token = TOKEN
+    server.bundles = bundles
+    wait_http(server.http, server)
+    return server
+
+
+def from_address(address: str, timeout: float = 60) -> httpx.Client:
+    """An HTTP client whose connections come from ``address`` (any of 127.0.0.0/8 works)."""
+    return httpx.Client(transport=httpx.HTTPTransport(local_address=address), timeout=timeout)

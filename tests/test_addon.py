@@ -24,14 +24,15 @@ from wyoming_kokoro.addon import (
 from wyoming_kokoro.config import HTTP_TOKEN_ENV
 from wyoming_kokoro.model.embedded import embedded_bundle
 
-from .httpapi import wait_http
+from .httpapi import TRUSTED_PROXY, from_address, wait_http
 from .launch import Launched
 from .serverproc import free_port
 from .serverproc import server_env as process_env
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = ["--uri", "tcp://0.0.0.0:10200", "--bundle", "/opt/kokoro/model",
-        "--cache-dir", "/data/cache"]  # persistent: cached replies survive add-on updates
+        "--cache-dir", "/data/cache",  # persistent: cached replies survive add-on updates
+        "--ingress", "0.0.0.0:8099", "--trusted-proxy", "172.30.32.2"]  # the sidebar panel
 REST = ["--speed", "1", "--backend", "onnx", "--threads", "0"]  # defaults after --voice
 HEART = ["--voice", "af_heart"]
 
@@ -99,6 +100,10 @@ def test_paths_and_config_are_passed_through():
                        config=Path("/config/config.yaml"), cache_dir=None)
     assert args[:4] == ["--uri", "tcp://127.0.0.1:1", "--config", "/config/config.yaml"]
     assert "--bundle" not in args and "--cache-dir" not in args
+    assert "--ingress" in args
+    off = server_args(AddonOptions(), ingress=None, bundles_dir=Path("/config/models"))
+    assert "--ingress" not in off and "--trusted-proxy" not in off
+    assert off[off.index("--bundles-dir") + 1] == "/config/models"
 
 
 def test_the_default_config_is_seeded_once(tmp_path):
@@ -136,9 +141,11 @@ def test_the_entry_point_builds_the_command_from_the_environment(cache_dir, tmp_
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == [
         sys.executable, "-m", "wyoming_kokoro", "--uri", "tcp://127.0.0.1:9", "--bundle", "/b",
-        "--config", str(tmp_path / "cfg" / "config.yaml"), "--cache-dir", "/c", "--voice",
-        "bf_emma", "--speed", "0.9", "--backend", "onnx", "--threads", "1", "--debug",
-        "--workers", "2"]
+        "--config", str(tmp_path / "cfg" / "config.yaml"), "--cache-dir", "/c",
+        "--bundles-dir", str(tmp_path / "cfg" / "models"), "--ingress", "0.0.0.0:8099",
+        "--trusted-proxy", "172.30.32.2", "--voice", "bf_emma", "--speed", "0.9", "--backend",
+        "onnx", "--threads", "1", "--debug", "--workers", "2"]
+    assert (tmp_path / "cfg" / "models").is_dir()  # where bundles for the web page go
     options.write_text(json.dumps({"speed": 9}))
     bad = run_addon(env)
     assert bad.returncode == 2
@@ -156,13 +163,15 @@ def test_the_addon_starts_the_server(cache_dir, tmp_path):
     options.write_text(json.dumps({"voice": "jf_nezumi", "speed": 1.1, "backend": "onnx",
                                    "threads": 1, "debug": True, "http_api": True,
                                    "http_token": token}))
-    port, http_port = free_port(), free_port()
+    port, http_port, ingress_port = free_port(), free_port(), free_port()
     env = process_env(cache_dir) | {"KOKORO_ADDON_OPTIONS": str(options),
                                     "KOKORO_ADDON_CONFIG_DIR": str(tmp_path / "addon_config"),
                                     "KOKORO_BUNDLE": str(bundle),
                                     "KOKORO_CACHE_DIR": str(cache_dir / "wyoming-kokoro"),
                                     "KOKORO_URI": f"tcp://127.0.0.1:{port}",
-                                    "KOKORO_HTTP": f"127.0.0.1:{http_port}"}
+                                    "KOKORO_HTTP": f"127.0.0.1:{http_port}",
+                                    "KOKORO_INGRESS": f"127.0.0.1:{ingress_port}",
+                                    "KOKORO_INGRESS_PROXY": TRUSTED_PROXY}
     server = Launched([sys.executable, "-m", "wyoming_kokoro.addon"], env, tmp_path / "log",
                       f"tcp://127.0.0.1:{port}", cwd=tmp_path)
     try:
@@ -176,6 +185,12 @@ def test_the_addon_starts_the_server(cache_dir, tmp_path):
         auth = {"Authorization": f"Bearer {token}"}
         assert httpx.post(f"{base}/reload", headers=auth, timeout=30).status_code == 200
         assert httpx.get(f"{base}/config").json()["http"]["token"] == "<redacted>"
+        ingress = f"http://127.0.0.1:{ingress_port}"  # the sidebar panel: the proxy only, no token
+        with from_address(TRUSTED_PROXY) as proxy:
+            assert proxy.post(f"{ingress}/reload", timeout=30).status_code == 200
+            page = proxy.get(f"{ingress}/", headers={"X-Ingress-Path": "/api/hassio_ingress/t"})
+            assert '<base href="/api/hassio_ingress/t/">' in page.text
+        assert httpx.get(f"{ingress}/health").status_code == 403
     finally:
         assert server.stop() == 0
     assert token not in server.log

@@ -109,6 +109,24 @@ def test_ports_map_and_discovery(config):
     assert config["discovery"] == ["wyoming"]
 
 
+RE_MDI = re.compile(r"^mdi:[a-z0-9]+(?:-[a-z0-9]+)*$")  # a Material Design Icons name
+
+
+def test_ingress_serves_the_page_in_the_sidebar_on_a_port_of_its_own(config):
+    from wyoming_kokoro.addon import INGRESS, INGRESS_PROXY
+
+    assert config["ingress"] is True
+    port = config["ingress_port"]  # network_port (1-65535); 0 would be a dynamic port
+    assert isinstance(port, int) and 1 <= port <= 65535
+    assert f"0.0.0.0:{port}" == INGRESS and INGRESS_PROXY == "172.30.32.2"
+    # never mapped to the host: only the Supervisor's proxy may reach it (it asks no token)
+    assert all(int(p.partition("/")[0]) != port for p in config["ports"])
+    assert isinstance(config["panel_icon"], str) and RE_MDI.match(config["panel_icon"])
+    assert isinstance(config["panel_title"], str) and config["panel_title"]
+    assert config.get("panel_admin", True) is True  # model switching is for administrators
+    assert "ingress_entry" not in config and "webui" not in config
+
+
 def test_options_match_the_schema(config):
     options, schema = config["options"], config["schema"]
     optional = {key for key, typ in schema.items() if typ.endswith("?")}

@@ -496,7 +496,8 @@ def test_a_token_from_the_environment_can_guard_every_endpoint(tmp_path, cache_d
             assert httpx.get(base + path, headers=auth(secret)).status_code == 200, path
         assert httpx.get(base + "/config", headers=auth(secret)).json()["http"] == {
             "enabled": True, "host": "127.0.0.1", "port": port, "token": "<redacted>",
-            "auth": "all"}
+            "auth": "all", "trusted_proxies": [], "ingress_port": None,
+            "ingress_host": "0.0.0.0"}
         good = OpenAI(base_url=f"{base}/v1", api_key=secret, max_retries=0)
         audio = good.audio.speech.create(model="tts-1", voice="jf_alpha", input="Hi.",
                                          response_format="pcm")

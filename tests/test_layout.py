@@ -50,7 +50,7 @@ def test_no_module_imports_one_that_imports_it_back():
     def visit(node: str, trail: list[str], done: set[str]) -> None:
         for nxt in sorted(edges[node]):
             if nxt in trail:
-                cycles.append(trail[trail.index(nxt):] + [nxt])
+                cycles.append([*trail[trail.index(nxt):], nxt])
             elif nxt not in done:
                 visit(nxt, [*trail, nxt], done)
         done.add(node)

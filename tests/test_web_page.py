@@ -56,24 +56,25 @@ def test_the_web_page_composes_a_blend_speaks_it_and_plays_the_audio(http_server
             assert page.get_attribute("#download", "download") == "speech.mp3"
 
             page.click("#reload")  # without the token: refused, and the page says why
-            page.wait_for_function("document.querySelector('#message').textContent"
+            page.wait_for_function("document.querySelector('#notice').textContent"
                                    ".includes('refused')")
-            assert "bearer token" in page.inner_text("#message")
+            assert "bearer token" in page.inner_text("#notice")
             page.fill("#token", TOKEN)
             page.click("#reload")
-            page.wait_for_function("document.querySelector('#message').textContent"
+            page.wait_for_function("document.querySelector('#notice').textContent"
                                    ".includes('config reload: nothing changed')")
 
             page.fill("#text", "Good evening.")
             page.fill("#voice", "jf_alpha(2)+")
             page.click("#speak")
-            page.wait_for_function("document.querySelector('#message').className === 'bad'")
+            page.wait_for_function("document.querySelector('#message').className"
+                                   ".includes('bad')")
             assert "malformed voice blend" in page.inner_text("#message")
 
             page.fill("#voice", "jf_alpha(2)+jm_kumo(1)")
             page.click("#speak")
-            page.wait_for_function("document.querySelector('#message').className === 'good'",
-                                   timeout=120_000)
+            page.wait_for_function("document.querySelector('#message').className"
+                                   ".includes('good')", timeout=120_000)
             page.wait_for_function(PLAYABLE, timeout=120_000)
             assert rows.count() == 2  # the hand-written blend shows in the rows
             assert rows.nth(0).locator("input").input_value() == "2"

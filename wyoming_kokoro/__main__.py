@@ -29,6 +29,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--voice", help="default voice")
     parser.add_argument("--speed", type=float, help="speaking rate for every voice (0.5 - 2.0)")
     parser.add_argument("--bundle", type=Path, help="model bundle directory (default: embedded)")
+    parser.add_argument("--bundles-dir", type=Path,
+                        help="folder of model bundles the web page offers to switch to")
     parser.add_argument("--backend", help="onnx or torch")
     parser.add_argument("--device", help="torch device: auto, cpu, cuda, mps")
     parser.add_argument("--threads", type=int, help="inference threads (0 = all cores)")
@@ -39,6 +41,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--http", nargs="?", const="", metavar="[HOST:]PORT", type=_http_address,
                         help="serve the HTTP API and web page (default 127.0.0.1:8880); the "
                              f"token comes from http.token or ${HTTP_TOKEN_ENV}")
+    parser.add_argument("--ingress", metavar="[HOST:]PORT", type=_ingress_address,
+                        help="Home Assistant ingress listener: trusted proxies only, no token "
+                             "(default host 0.0.0.0)")
+    parser.add_argument("--trusted-proxy", action="append", metavar="ADDRESS",
+                        help="a reverse proxy (IP or network) whose X-Ingress-Path is honoured "
+                             "and that the ingress listener lets in (repeatable)")
     parser.add_argument("--debug", action="store_true", default=None, help="verbose logging")
     parser.add_argument("--version", action="version", version=__version__)
     return parser.parse_args(argv)
@@ -58,6 +66,17 @@ def _http_address(value: str) -> dict[str, Any]:
     return out
 
 
+def _ingress_address(value: str) -> dict[str, Any]:
+    """``PORT`` or ``HOST:PORT`` -> http.ingress_* overrides."""
+    address = _http_address(value)
+    if "port" not in address:
+        raise argparse.ArgumentTypeError(f"expected [HOST:]PORT, got {value!r}")
+    out = {"ingress_port": address["port"]}
+    if "host" in address:
+        out["ingress_host"] = address["host"]
+    return out
+
+
 def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
     """Nested config overrides for the flags that were given."""
     pairs = {
@@ -65,6 +84,7 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
         ("default_voice",): args.voice,
         ("audio", "speed"): args.speed,
         ("model", "bundle"): None if args.bundle is None else str(args.bundle),
+        ("model", "bundles_dir"): None if args.bundles_dir is None else str(args.bundles_dir),
         ("model", "backend"): args.backend,
         ("model", "device"): args.device,
         ("model", "threads"): args.threads,
@@ -85,6 +105,10 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
         node[keys[-1]] = value
     if getattr(args, "http", None) is not None:
         out["http"] = dict(args.http)
+    if getattr(args, "ingress", None) is not None:
+        out.setdefault("http", {}).update(args.ingress)
+    if getattr(args, "trusted_proxy", None):
+        out.setdefault("http", {})["trusted_proxies"] = list(args.trusted_proxy)
     if token := os.environ.get(HTTP_TOKEN_ENV):  # keeps the secret off the command line
         out.setdefault("http", {})["token"] = token
     return out

@@ -11,11 +11,17 @@ What the server builds and caches (the English lexicon's tries, the disk tier of
 cache) goes to ``/data/cache``: the add-on's persistent storage, so cached replies survive add-on
 updates and host reboots (``addon/config.yaml`` keeps that folder out of backups).
 
+The page also opens from Home Assistant's sidebar (ingress): the server always listens on
+``0.0.0.0:8099`` for the Supervisor's ingress proxy (172.30.32.2), which alone may connect
+there and needs no token; the ``http_api`` port stays optional, with its token. The page offers
+the bundles in ``models/`` of the add-on config folder for a model switch.
+
 Paths can be overridden by environment variables (tests, custom images): ``KOKORO_ADDON_OPTIONS``,
 ``KOKORO_ADDON_CONFIG_DIR``, ``KOKORO_BUNDLE`` (empty: the embedded model), ``KOKORO_CACHE_DIR``
-(empty: the server's default), ``KOKORO_URI`` and ``KOKORO_HTTP`` (the HTTP API's
-``HOST:PORT``). The HTTP token reaches the server in its environment, never on its command line
-(which is logged and visible to ``ps``).
+(empty: the server's default), ``KOKORO_URI``, ``KOKORO_HTTP`` (the HTTP API's ``HOST:PORT``),
+``KOKORO_INGRESS`` (the ingress listener's ``HOST:PORT``; empty: none) and
+``KOKORO_INGRESS_PROXY`` (the trusted proxy). The HTTP token reaches the server in its
+environment, never on its command line (which is logged and visible to ``ps``).
 """
 
 from __future__ import annotations
@@ -45,6 +51,9 @@ HTTP = "0.0.0.0:8880"
 CONFIG_KEYS = {"speed": "audio.speed", "backend": "model.backend", "threads": "model.threads",
                "debug": "debug", "http_api": "http.enabled"}
 """Options that set a config key, validated by that key's rules (config.py)."""
+INGRESS = "0.0.0.0:8099"  # addon/config.yaml ingress_port; reachable on the add-on network only
+INGRESS_PROXY = "172.30.32.2"  # the Supervisor, which forwards Home Assistant's ingress
+BUNDLES = "models"  # in the add-on config folder: bundles the web page can switch to
 _VOICE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 SEED_HEADER = """\
@@ -52,7 +61,9 @@ SEED_HEADER = """\
 # The add-on options override default_voice (voice), audio.speed (speed), model.backend
 # (backend), model.threads (threads), debug (debug) and, when http_api is on, the http section
 # (0.0.0.0:8880, token http_token). Clear the voice option to use default_voice, e.g. a blend
-# from mixes. The model bundle and the Wyoming listen address are set by the add-on.
+# from mixes. The model bundle, the Wyoming listen address and the ingress listener (http.
+# ingress_port, trusted_proxies) are set by the add-on; model.bundles_dir is the models folder
+# beside this file (bundles there can be chosen on the web page).
 # Delete this file to get the defaults back on the next start.
 #
 """
@@ -120,7 +131,9 @@ def load_options(path: Path) -> AddonOptions:
 
 def server_args(options: AddonOptions, *, uri: str = URI, bundle: Path | None = BUNDLE,
                 config: Path | None = None, http: str = HTTP,
-                cache_dir: Path | None = CACHE_DIR) -> list[str]:
+                cache_dir: Path | None = CACHE_DIR, ingress: str | None = INGRESS,
+                ingress_proxy: str = INGRESS_PROXY,
+                bundles_dir: Path | None = None) -> list[str]:
     """The ``wyoming-kokoro`` flags for these options (the HTTP token is not one of them:
     see :func:`server_env`)."""
     args = ["--uri", uri]
@@ -130,6 +143,10 @@ def server_args(options: AddonOptions, *, uri: str = URI, bundle: Path | None = 
         args += ["--config", str(config)]
     if cache_dir is not None:
         args += ["--cache-dir", str(cache_dir)]
+    if bundles_dir is not None:
+        args += ["--bundles-dir", str(bundles_dir)]
+    if ingress:
+        args += ["--ingress", ingress, "--trusted-proxy", ingress_proxy]
     if options.voice is not None:
         args += ["--voice", options.voice]
     args += ["--speed", f"{options.speed:g}", "--backend", options.backend,
@@ -174,6 +191,17 @@ def seed_config(config_dir: Path) -> Path | None:
     return path
 
 
+def bundles_folder(config_dir: Path) -> Path:
+    """``models/`` in the add-on config folder, created so a user finds where bundles go."""
+    folder = config_dir / BUNDLES
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        _LOGGER.warning("Cannot create %s (%s); the web page lists no bundles from there",
+                        folder, err.strerror or err)
+    return folder
+
+
 def command(options: AddonOptions, extra: list[str]) -> list[str]:
     """The full server command line, from the options and the environment."""
     config_dir = Path(os.environ.get("KOKORO_ADDON_CONFIG_DIR") or CONFIG_DIR)
@@ -182,7 +210,10 @@ def command(options: AddonOptions, extra: list[str]) -> list[str]:
     args = server_args(options, uri=os.environ.get("KOKORO_URI") or URI,
                        bundle=Path(bundle) if bundle else None, config=seed_config(config_dir),
                        http=os.environ.get("KOKORO_HTTP") or HTTP,
-                       cache_dir=Path(cache_dir) if cache_dir else None)
+                       cache_dir=Path(cache_dir) if cache_dir else None,
+                       ingress=os.environ.get("KOKORO_INGRESS", INGRESS),
+                       ingress_proxy=os.environ.get("KOKORO_INGRESS_PROXY") or INGRESS_PROXY,
+                       bundles_dir=bundles_folder(config_dir))
     return [sys.executable, "-m", "wyoming_kokoro", *args, *extra]
 
 

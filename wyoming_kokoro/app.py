@@ -40,7 +40,7 @@ class App:
         self.controller = Controller(self.manager, self.service, config_path, overrides)
         self.metrics = Metrics(self.service, self.controller)
         self.info = InfoSource(self.service)
-        self.http: HttpServer | None = None  # when http.enabled
+        self.http: HttpServer | None = None  # when http.enabled or http.ingress_port
         self._stop = asyncio.Event()
         self._server: AsyncServer | None = None
         self._advertiser: Advertiser | None = None
@@ -59,7 +59,7 @@ class App:
 
         self._server = AsyncServer.from_uri(config.server.uri)
         await self._server.start(partial(KokoroEventHandler, self.service, self.info))
-        if config.http.enabled:
+        if config.http.enabled or config.http.ingress_port is not None:
             from .frontends.http.server import HttpServer  # aiohttp only when the API is on
 
             self.http = HttpServer(self.service, self.controller, self.metrics)

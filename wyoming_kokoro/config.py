@@ -9,6 +9,7 @@ Validation errors name the key path and the reason, e.g.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import ipaddress
 import math
 import types
@@ -52,6 +53,7 @@ class ServerConfig:
 class ModelConfig:
     backend: str = _opt("onnx", choices=("onnx", "torch"))
     bundle: Path | None = _opt(None)
+    bundles_dir: Path | None = _opt(None)
     cache_dir: Path | None = _opt(None)
     device: str = _opt("auto", choices=("auto", "cpu", "cuda", "mps"))
     threads: int = _opt(0, lo=0, hi=256)
@@ -158,12 +160,52 @@ class HttpConfig:
     token: str | None = field(default=None, repr=False,  # a secret: never printed
                               metadata={"lo": None, "hi": None, "choices": None})
     auth: str = _opt("mutating", choices=("mutating", "all"))
+    trusted_proxies: tuple[str, ...] = _opt(())
+    ingress_port: int | None = _opt(None, lo=0, hi=65535)
+    ingress_host: str = _opt("0.0.0.0")
 
     def __post_init__(self) -> None:
         if self.enabled and not self.token and not is_loopback(self.host):
             raise ConfigError(f"http.host: refusing to serve the HTTP API on {self.host!r} "
                               f"without a token; set http.token (or ${HTTP_TOKEN_ENV}) or "
                               f"bind to 127.0.0.1")
+        for i, proxy in enumerate(self.trusted_proxies):
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ConfigError(f"http.trusted_proxies[{i}]: not an IP address or network "
+                                  f"(such as 172.30.32.2 or 172.30.32.0/23), got {proxy!r}"
+                                  ) from None
+        if self.ingress_port is not None:
+            if not self.trusted_proxies:
+                raise ConfigError("http.ingress_port: the ingress listener lets in only "
+                                  "http.trusted_proxies, and none is set (Home Assistant's "
+                                  "ingress proxy is 172.30.32.2)")
+            if self.enabled and self.ingress_port == self.port != 0:
+                raise ConfigError(f"http.ingress_port: {self.ingress_port} is http.port too; "
+                                  f"the ingress listener needs a port of its own")
+
+    def trusts(self, address: str | None) -> bool:
+        """Whether ``address`` (a peer's IP) is one of ``trusted_proxies``."""
+        return is_trusted(address, self.trusted_proxies)
+
+
+def is_trusted(address: str | None, proxies: tuple[str, ...]) -> bool:
+    if not address or not proxies:
+        return False
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped  # a dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d
+    return any(ip in network for network in _networks(proxies))
+
+
+@functools.lru_cache(maxsize=8)
+def _networks(proxies: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network,
+                                                 ...]:
+    return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
 
 
 def is_loopback(host: str) -> bool:

@@ -27,7 +27,7 @@ from .synthesis.service import SynthesisService
 _LOGGER = logging.getLogger(__name__)
 
 _RESTART_KEYS = ("uri", "zeroconf", "zeroconf_name", "watch_config")
-_HTTP_RESTART_KEYS = ("enabled", "host", "port")
+_HTTP_RESTART_KEYS = ("enabled", "host", "port", "ingress_port", "ingress_host")  # listeners
 
 
 def model_spec(config: Config) -> ModelSpec:

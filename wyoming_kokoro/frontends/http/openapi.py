@@ -128,15 +128,92 @@ def _schemas(config: Config) -> dict[str, Any]:
             "id": _STR, "object": {"const": "model"}, "created": _INT, "owned_by": _STR},
             ("id", "object", "created", "owned_by"))}}, ("object", "data")),
         "OpenAIVoices": _obj({"voices": {"type": "array", "items": _STR}}, ("voices",)),
+        **_status_schemas(),
+    }
+
+
+_NNUM = {"type": ["number", "null"]}
+_PERCENTILES = {"type": ["object", "null"], "description": "nearest-rank p50 and p95; null "
+                "without values", "properties": {"p50": _NUM, "p95": _NUM},
+                "required": ["p50", "p95"]}
+_OK_FAILED = _obj({"ok": _INT, "failed": _INT}, ("ok", "failed"))
+
+
+def _status_schemas() -> dict[str, Any]:
+    """GET /stats (live status for the page) and GET /model (what a swap can choose)."""
+    bucket = _obj({
+        "age_s": {"type": "number", "description": "how long ago the bucket began"},
+        "requests": _INT, "failed": _INT,
+        "first_audio_s": _PERCENTILES, "rtf": _PERCENTILES,
+        "cache_hit_ratio": {"type": "object", "additionalProperties": _NNUM,
+                            "description": "per cache: hits / lookups in the bucket; null "
+                                           "without lookups"}},
+        ("age_s", "requests", "failed", "first_audio_s", "rtf", "cache_hit_ratio"))
+    cache = _obj({"hits": _INT, "misses": _INT, "hit_ratio": _NNUM, "bytes": _INT,
+                  "entries": _INT}, ("hits", "misses", "hit_ratio", "bytes", "entries"))
+    return {
+        "Stats": _obj({
+            "uptime_s": _NUM, "requests_active": _INT, "queue_pending": _INT,
+            "workers_busy": _INT, "workers": _INT, "queue_limit": _INT,
+            "model": {"type": ["object", "null"], "properties": {
+                "name": _STR, "backend": _STR, "device": _STR}},
+            "caches": {"type": "object", "additionalProperties": cache,
+                       "description": "per cache (audio, phoneme, ...): totals since start"},
+            "model_swaps": _OK_FAILED, "reloads": _OK_FAILED,
+            "recent": _obj({
+                "window_s": _NUM, "bucket_s": _NUM, "requests": _INT,
+                "outcomes": {"type": "object", "additionalProperties": _INT},
+                "sources": {"type": "object", "additionalProperties": _INT},
+                "audio_s": _NUM, "first_audio_s": _PERCENTILES, "rtf": _PERCENTILES,
+                "series": {"type": "array", "items": bucket,
+                           "description": "oldest bucket first"}},
+                ("window_s", "bucket_s", "requests", "outcomes", "first_audio_s", "rtf",
+                 "series"))},
+            ("uptime_s", "requests_active", "queue_pending", "caches", "model_swaps",
+             "reloads", "recent")),
+        "ModelChoices": _obj({
+            "active": _obj({"loaded": _BOOL, "name": _NSTR, "backend": _STR,
+                            "device": _NSTR, "bundle": _NSTR, "requested_device": _STR,
+                            "threads": _INT}, ("loaded", "name", "backend", "bundle")),
+            "backends": {"type": "array", "items": _obj({
+                "name": _STR, "available": _BOOL, "reason": _NSTR},
+                ("name", "available", "reason"))},
+            "bundles_dir": _NSTR,
+            "bundles": {"type": "array", "items": _obj({
+                "path": {"type": ["string", "null"], "description": "null: the embedded "
+                         "model"},
+                "name": _STR, "description": _STR,
+                "backends": {"type": "array", "items": _STR}, "error": _NSTR,
+                "embedded": _BOOL}, ("path", "name", "backends", "error"))},
+            "devices": {"type": "array", "items": _STR},
+            "max_threads": _INT},
+            ("active", "backends", "bundles", "devices", "max_threads")),
+    }
+
+
+def _status_operations() -> dict[str, dict[str, Any]]:
+    return {
+        "/stats": {"get": {
+            "summary": "Live status and the last minutes (requests in progress, queue, "
+                       "first-audio time and real-time factor p50/p95, cache hit ratio, "
+                       "swaps, reloads)", "operationId": "stats",
+            "responses": {"200": _json(_ref("Stats"), "Status")}}},
+        "/model": {"get": {
+            "summary": "The active model and what POST /model can switch to: backends this "
+                       "install runs, bundles in model.bundles_dir, devices, threads",
+            "operationId": "modelChoices",
+            "responses": {"200": _json(_ref("ModelChoices"), "Choices")}}},
     }
 
 
 def _operations() -> dict[str, dict[str, Any]]:
     audio = {f.content_type.split(";")[0]: {"schema": {"type": "string", "format": "binary"}}
              for f in FORMATS.values()}
-    return {
-        "/": {"get": {"summary": "The web page", "operationId": "page", "responses": {
-            "200": {"description": "HTML", "content": {"text/html": {"schema": _STR}}}}}},
+    operations: dict[str, dict[str, Any]] = {
+        "/": {"get": {"summary": "The web page (below X-Ingress-Path from a trusted proxy)",
+                      "operationId": "page", "responses": {
+            "200": {"description": "HTML", "content": {"text/html": {"schema": _STR}}},
+            "400": _error("X-Ingress-Path from a trusted proxy is not a plain path")}}},
         "/openapi.json": {"get": {"summary": "This description", "operationId": "openapi",
                                   "responses": {"200": _json({"type": "object"}, "OpenAPI")}}},
         "/health": {"get": {"summary": "Model loaded, backend, uptime", "operationId": "health",
@@ -201,16 +278,20 @@ def _operations() -> dict[str, dict[str, Any]]:
                 "422": _error("The voice's language cannot be phonemized here"),
                 "503": _error("Busy (limits.queue requests in progress)")}}},
     }
+    for path, item in _status_operations().items():
+        operations.setdefault(path, {}).update(item)
+    return operations
 
 
-def openapi(config: Config) -> dict[str, Any]:
+def openapi(config: Config, ingress: bool = False) -> dict[str, Any]:
+    """The description; ``ingress``: as the ingress listener serves it (no token asked)."""
     http = config.http
     paths = _operations()
     for path, item in paths.items():
         for method, op in item.items():
             if method == "post":
                 op["responses"]["403"] = _error("A browser request from another origin")
-            if not http.token:
+            if not http.token or ingress:
                 continue
             if (method, path) in PROTECTED or (http.auth == "all" and path not in PUBLIC):
                 op["security"] = [{"bearer": []}]

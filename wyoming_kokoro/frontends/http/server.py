@@ -14,10 +14,11 @@ from ...config import ConfigError
 from ...control import Controller
 from ...metrics import Metrics
 from ...synthesis.service import SynthesisService
-from . import control, phonemes, speech
+from . import control, ingress, models, phonemes, speech, stats
 from .errors import ApiError, error_response
 from .keys import CONTROL, METRICS, SERVICE, TASKS
 from .openapi import PROTECTED, PUBLIC, openapi
+from .stats import RECENT, RecentRequests
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -26,12 +27,14 @@ MAX_BODY = 4 << 20  # bytes; text.max_chars (100,000) as JSON \u escapes is 600 
 
 async def page(request: web.Request) -> web.Response:
     html = resources.files(__package__).joinpath("static/index.html").read_bytes()
+    html = ingress.render_page(request, html)
     return web.Response(body=html, content_type="text/html", charset="utf-8",
                         headers={"Cache-Control": "no-cache"})
 
 
 async def openapi_json(request: web.Request) -> web.Response:
-    return web.json_response(openapi(request.app[SERVICE].config))
+    return web.json_response(openapi(request.app[SERVICE].config,
+                                     ingress=request.app[ingress.INGRESS]))
 
 
 ROUTES = [
@@ -48,6 +51,8 @@ ROUTES = [
     web.get("/v1/models", speech.models),
     web.get("/v1/audio/voices", speech.voices),
     web.post("/v1/audio/speech", speech.speech),
+    *stats.ROUTES,
+    *models.ROUTES,
 ]
 
 
@@ -94,7 +99,8 @@ async def same_origin(request: web.Request, handler) -> web.StreamResponse:
     """Browsers may send a POST to 127.0.0.1 from any web site (a form, a no-cors fetch): a
     POST whose Origin is another site's is refused. Non-browser clients send no Origin."""
     origin = request.headers.get("Origin")
-    if request.method == "POST" and origin is not None and urlparse(origin).netloc != request.host:
+    if (request.method == "POST" and origin is not None
+            and urlparse(origin).netloc not in ingress.origin_hosts(request)):
         raise ApiError(403, f"cross-origin request from {origin} refused", code="cross_origin")
     return await handler(request)
 
@@ -105,51 +111,85 @@ def _protected(request: web.Request, scope: str) -> bool:
     return (request.method.lower(), request.path) in PROTECTED
 
 
-def build_app(service: SynthesisService, control: Controller,
-              metrics: Metrics) -> web.Application:
-    web_app = web.Application(middlewares=[errors, same_origin, auth], client_max_size=MAX_BODY)
+def build_app(service: SynthesisService, control: Controller, metrics: Metrics,
+              recent: RecentRequests, *,
+              ingress_refusals: ingress.Refusals | None = None) -> web.Application:
+    """The API; with ``ingress_refusals``, as the ingress listener serves it: trusted proxies
+    only, and no token asked (Home Assistant has authenticated the user)."""
+    if ingress_refusals is not None:
+        middlewares = [errors, ingress.guard(ingress_refusals), same_origin]
+    else:
+        middlewares = [errors, same_origin, auth]
+    web_app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY)
     web_app[SERVICE] = service
     web_app[CONTROL] = control
     web_app[METRICS] = metrics
     web_app[TASKS] = set()
+    web_app[ingress.INGRESS] = ingress_refusals is not None
+    web_app[RECENT] = recent
     web_app.add_routes(ROUTES)
     return web_app
 
 
 class HttpServer:
-    """Runs in the server's event loop; started and stopped by the App."""
+    """Runs in the server's event loop; started and stopped by the App. Serves the API on
+    ``http.host:http.port`` when ``http.enabled``, and on the ingress listener when
+    ``http.ingress_port`` is set; both share one ring of recent requests (``/stats``)."""
 
     def __init__(self, service: SynthesisService, control: Controller, metrics: Metrics) -> None:
         self._service = service
         self._control = control
         self._metrics = metrics
         self.port: int | None = None
-        self._runner: web.AppRunner | None = None
+        self.ingress_port: int | None = None
+        self._runners: list[web.AppRunner] = []
+        self._recent = RecentRequests(service)
+        service.add_observer(self._recent.observe)
 
     async def start(self) -> None:
-        config = self._service.config
-        http = config.http
-        access_log = logging.getLogger("aiohttp.access") if config.debug else None
-        runner = web.AppRunner(build_app(self._service, self._control, self._metrics),
-                               handler_cancellation=True,
-                               access_log=access_log, shutdown_timeout=3.0)
+        http = self._service.config.http
+        try:
+            if http.enabled:
+                self.port = await self._listen("http", http.host, http.port, build_app(
+                    self._service, self._control, self._metrics, self._recent))
+                guard = (f"token required for "
+                         f"{'all endpoints' if http.auth == 'all' else 'changes'}"
+                         if http.token else "no token")
+                _LOGGER.info("HTTP API on http://%s:%d/ (%s)", _host(http.host), self.port,
+                             guard)
+            if http.ingress_port is not None:
+                self.ingress_port = await self._listen(
+                    "http.ingress_port", http.ingress_host, http.ingress_port, build_app(
+                        self._service, self._control, self._metrics, self._recent,
+                        ingress_refusals=ingress.Refusals()))
+                _LOGGER.info("Ingress on http://%s:%d/ (only from %s, no token)",
+                             _host(http.ingress_host), self.ingress_port,
+                             ", ".join(http.trusted_proxies))
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _listen(self, key: str, host: str, port: int, app: web.Application) -> int:
+        access_log = logging.getLogger("aiohttp.access") if self._service.config.debug else None
+        runner = web.AppRunner(app, handler_cancellation=True, access_log=access_log,
+                               shutdown_timeout=3.0)
         await runner.setup()
         try:
-            await web.TCPSite(runner, http.host, http.port).start()
+            await web.TCPSite(runner, host, port).start()
         except OSError as err:
             await runner.cleanup()
-            raise ConfigError(f"http: cannot listen on {http.host}:{http.port}: "
+            raise ConfigError(f"{key}: cannot listen on {host}:{port}: "
                               f"{err.strerror or err}") from None
-        self._runner = runner
-        self.port = runner.addresses[0][1]
-        host = f"[{http.host}]" if ":" in http.host else http.host
-        guard = (f"token required for {'all endpoints' if http.auth == 'all' else 'changes'}"
-                 if http.token else "no token")
-        _LOGGER.info("HTTP API on http://%s:%d/ (%s)", host, self.port, guard)
+        self._runners.append(runner)
+        return runner.addresses[0][1]
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            tasks = self._runner.app[TASKS]
+        runners, self._runners = self._runners, []
+        for runner in runners:
+            tasks = runner.app[TASKS]
             await asyncio.gather(*tasks, return_exceptions=True)
-            await self._runner.cleanup()
-            self._runner = None
+            await runner.cleanup()
+
+
+def _host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
