@@ -11,7 +11,7 @@ import pytest
 
 from wyoming_kokoro.frontends.http import stats as stats_module
 from wyoming_kokoro.frontends.http.stats import RecentRequests
-from wyoming_kokoro.model import choices
+from wyoming_kokoro.model import backends, choices
 from wyoming_kokoro.model.embedded import NAME as EMBEDDED
 from wyoming_kokoro.synthesis.render import CacheStats
 
@@ -119,10 +119,10 @@ def test_stats_report_live_state_and_the_recent_requests(ingress_server):
     assert recent["first_audio_s"]["p50"] <= recent["first_audio_s"]["p95"]
     assert 0 <= recent["rtf"]["p50"] <= recent["rtf"]["p95"]  # cached replies wait for nothing
     assert recent["rtf"]["p95"] > 0  # the first one was synthesized
-    assert after["caches"]["audio"]["hits"] >= before["caches"]["audio"]["hits"] + 2
-    assert 0 < after["caches"]["audio"]["hit_ratio"] <= 1
-    ratios = [b["cache_hit_ratio"]["audio"] for b in recent["series"]
-              if b["cache_hit_ratio"].get("audio") is not None]
+    assert after["caches"]["memory"]["hits"] >= before["caches"]["memory"]["hits"] + 2
+    assert 0 < after["caches"]["memory"]["hit_ratio"] <= 1
+    ratios = [b["cache_hit_ratio"]["memory"] for b in recent["series"]
+              if b["cache_hit_ratio"].get("memory") is not None]
     assert ratios and max(ratios) > 0
     assert after["requests_active"] == 0 and after["queue_pending"] == 0
     assert after["model"]["backend"] == "onnx"
@@ -144,14 +144,14 @@ def test_get_model_lists_the_backends_bundles_devices_and_threads(ingress_server
 
 
 def test_a_backend_is_offered_only_when_its_modules_are_installed(monkeypatch):
-    assert choices.backend_unavailable("onnx") is None
+    assert backends.backend_unavailable("onnx") is None
     real = importlib.machinery.PathFinder.find_spec
 
     def without_torch(name, *args):
         return None if name == "torch" else real(name, *args)
 
     monkeypatch.setattr(importlib.machinery.PathFinder, "find_spec", without_torch)
-    reason = choices.backend_unavailable("torch")
+    reason = backends.backend_unavailable("torch")
     assert reason is not None and "wyoming-kokoro[torch]" in reason and "torch not installed" \
         in reason
 

@@ -19,7 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from .config import Config, ConfigError, load_config
+from .model import embedded
+from .model.backends import BACKENDS, backend_unavailable
 from .model.bundle import BundleError
+from .model.choices import BundleChoice, describe_bundle, find_bundles
 from .model.kokoro import KokoroModel, ModelSpec, load_model
 from .model.manager import ModelManager
 from .synthesis.service import SynthesisService
@@ -70,6 +73,31 @@ class Controller:
         self.reloads = 0  # applied changes
         self.outcomes: Counter[tuple[str, str]] = Counter()
         self._lock = asyncio.Lock()
+
+    def model_choices(self) -> dict[str, Any]:
+        """What a swap can choose from: the backends this install runs, and the bundles in
+        ``model.bundles_dir`` (default: the configured bundle's folder) beside the embedded model
+        and the configured one. Blocking (reads manifests): run it off the event loop."""
+        model = self._service.config.model
+        folder = model.bundles_dir or (model.bundle.parent if model.bundle else None)
+        found = find_bundles(folder)
+        if model.bundle is not None and model.bundle.resolve() not in {
+                b.path.resolve() for b in found}:
+            found.insert(0, describe_bundle(model.bundle))
+        listed: list[dict[str, Any]] = [{
+            "path": None, "name": embedded.NAME, "description": embedded.DESCRIPTION,
+            "backends": ["onnx"], "error": None, "embedded": True}]
+        seen: set[Path] = set()
+        for bundle in found:
+            if bundle.path.resolve() not in seen:
+                seen.add(bundle.path.resolve())
+                listed.append(_listed(bundle))
+        return {
+            "backends": [{"name": b, "available": (why := backend_unavailable(b)) is None,
+                          "reason": why} for b in BACKENDS],
+            "bundles_dir": None if folder is None else str(folder),
+            "bundles": listed,
+        }
 
     def load(self, config: Config) -> KokoroModel:
         """Load and warm up the model ``config`` asks for; check the config fits it (blocking)."""
@@ -157,3 +185,8 @@ class Controller:
             if getattr(new.http, key) != value:
                 _LOGGER.warning("http.%s changed: restart the server to apply it", key)
         return new.replace(server=old.server, http=dataclasses.replace(new.http, **kept))
+
+
+def _listed(bundle: BundleChoice) -> dict[str, Any]:
+    return {"path": str(bundle.path), "name": bundle.name, "description": bundle.description,
+            "backends": list(bundle.backends), "error": bundle.error, "embedded": False}

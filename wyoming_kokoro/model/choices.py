@@ -4,34 +4,13 @@ folder. Read when someone asks (the web page's model view), never while serving.
 
 from __future__ import annotations
 
-import importlib.machinery
 from dataclasses import dataclass
 from pathlib import Path
 
+from .backends import BACKENDS
 from .bundle import MANIFEST, Bundle, BundleError, read_bundle
-from .kokoro import TORCH_EXTRA
 
-BACKENDS = ("onnx", "torch")
-_NEEDS = {"onnx": ("onnxruntime",), "torch": ("torch", "kokoro")}
 MAX_BUNDLES = 200  # a folder with thousands of entries is listed in part
-
-
-def missing_backend_modules(backend: str) -> list[str]:
-    """The modules ``backend`` needs that are not installed (found without importing them:
-    importing torch costs seconds and hundreds of MB). PathFinder looks at sys.path only, so a
-    module hidden for a moment (imports.py) still counts as installed."""
-    return [name for name in _NEEDS[backend]
-            if importlib.machinery.PathFinder.find_spec(name) is None]
-
-
-def backend_unavailable(backend: str) -> str | None:
-    """Why this install cannot run ``backend``, or None when it can."""
-    missing = missing_backend_modules(backend)
-    if not missing:
-        return None
-    if backend == "torch":
-        return f"{TORCH_EXTRA} ({', '.join(missing)} not installed)"
-    return f"{', '.join(missing)} is not installed"
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import json
 import logging
@@ -14,14 +13,13 @@ import numpy as np
 
 from ..config import ConfigError
 from ..engine.base import Backend
+from .backends import BACKENDS, backend_unavailable
 from .bundle import STYLE_DIM, STYLE_ROWS, Bundle, BundleError, read_bundle
 from .embedded import embedded_bundle
 
 _LOGGER = logging.getLogger(__name__)
 
 _SERIALS = itertools.count(1)
-TORCH_EXTRA = ("the torch backend needs the optional torch extra: "
-               "pip install 'wyoming-kokoro[torch]'")
 
 
 @dataclass(frozen=True)
@@ -89,8 +87,8 @@ class KokoroModel:
 def load_model(spec: ModelSpec) -> KokoroModel:
     """Verify the bundle, load vocabulary and voices, start the backend; log what and how long."""
     started = time.perf_counter()
-    if spec.backend == "torch" and not torch_installed():
-        raise ConfigError(f"model.backend: {TORCH_EXTRA}")
+    if spec.backend in BACKENDS and (why := backend_unavailable(spec.backend)):
+        raise ConfigError(f"model.backend: {why}")
     bundle = read_bundle(spec.bundle) if spec.bundle else embedded_bundle(spec.cache_dir)
     vocab = _read_vocab(bundle.require("vocab"))
     voices = _read_voices(bundle.require("voices"))
@@ -100,11 +98,6 @@ def load_model(spec: ModelSpec) -> KokoroModel:
                  backend.name, backend.device, len(voices), bundle.root,
                  time.perf_counter() - started)
     return model
-
-
-def torch_installed() -> bool:
-    """Whether the torch extra is installed (torch and kokoro), without importing either."""
-    return all(importlib.util.find_spec(name) is not None for name in ("torch", "kokoro"))
 
 
 def _start_backend(spec: ModelSpec, bundle: Bundle) -> Backend:
