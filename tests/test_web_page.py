@@ -83,3 +83,44 @@ def test_the_web_page_composes_a_blend_speaks_it_and_plays_the_audio(http_server
         finally:
             browser.close()
     assert not errors
+
+
+def test_the_phoneme_view_marks_hits_and_plays_the_edited_phonemes(http_server, whisper):
+    from playwright.sync_api import sync_playwright
+
+    from .asr import normalize
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    errors: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1000, "height": 860})
+            page.on("pageerror", lambda err: errors.append(str(err)))
+            page.goto(f"{http_server.http}/#phonemes")
+            page.wait_for_function("document.querySelectorAll('#blend select').length === 1")
+            page.fill("#phoneme-text", "[Kokoro](/kˈOkəɹO/) is on. I would like a pear.")
+            page.click("#show-phonemes")
+            page.wait_for_function("document.querySelectorAll('#readings li').length === 2")
+            assert page.inner_text("#readings li:first-child mark") == "Kokoro"
+            pear = page.input_value("#phonemes-1")
+            assert "pˈɛɹ" in pear
+            banana = "bənˈænə"
+            page.fill("#phonemes-1", pear.replace("pˈɛɹ", banana))
+            page.click("#play-phonemes")
+            page.wait_for_function(
+                "document.querySelector('#phoneme-player').duration > 1"
+                " || document.querySelector('#phoneme-message').className.includes('bad')",
+                timeout=120_000)
+            message = page.inner_text("#phoneme-message")
+            assert "bad" not in page.get_attribute("#phoneme-message", "class"), message
+            wav = page.evaluate("""async () => {
+                const r = await fetch(document.querySelector('#phoneme-player').src);
+                return Array.from(new Uint8Array(await r.arrayBuffer()));
+            }""")
+            page.screenshot(path=str(ARTIFACTS / "web-phonemes.png"), full_page=True)
+        finally:
+            browser.close()
+    assert not errors
+    heard = normalize(whisper(bytes(wav[44:]), 24000))
+    assert "banana" in heard and "pear" not in heard, heard

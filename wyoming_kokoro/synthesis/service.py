@@ -30,6 +30,7 @@ from ..text.g2p import G2P
 from ..text.language import pick_language
 from ..text.pipeline import preview
 from ..text.pronunciations import PronunciationError, Pronunciations
+from ..text.split import BREAK
 from ..voices import UnknownVoice, VoiceCatalog
 from .disk_cache import DiskCache, default_directory
 from .errors import RequestError
@@ -135,7 +136,7 @@ class SynthesisService:
             prepared.pronunciations, config.text.inline_phonemes)
         return {"voice": chosen.name, "lexicon": prepared.pronunciations.fingerprint,
                 "inline_phonemes": config.text.inline_phonemes,
-                "sentences": [reading.as_dict() for reading in readings]}
+                "sentences": [_as_said(reading.as_dict()) for reading in readings]}
 
     async def start(self) -> None:
         """Open the disk tier (off the loop: it scans its folder) and start prerendering; once
@@ -286,3 +287,10 @@ class SynthesisService:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await asyncio.to_thread(self._renderer.close)
+
+
+def _as_said(reading: dict[str, Any]) -> dict[str, Any]:
+    """A reading with its phonemes as the model gets them: without the phrase-break marks the
+    phonemizer leaves for the piece planner (they are never spoken)."""
+    reading["phonemes"] = " ".join(reading["phonemes"].replace(BREAK, " ").split())
+    return reading
