@@ -153,8 +153,10 @@ class Texts:
         """A reply of at least ``words`` words from SENTENCES in turn, none twice in it (until
         the pool runs out: then the numbers still differ)."""
         sentences: list[str] = []
-        while sum(len(s.split()) for s in sentences) < words:
+        count = 0
+        while count < words:
             sentences.append(self(SENTENCES[next(self._sentence) % len(SENTENCES)]))
+            count += len(sentences[-1].split())
         return " ".join(sentences)
 
     def run_on(self, chars: int = 4000) -> str:
@@ -504,7 +506,9 @@ def section_llm(targets: list[Target], args, texts: Texts) -> None:
                                                           for t in targets}
     for order in rotations(targets, args.repeat):
         reply = texts(LLM_REPLY)
-        first_sentence = reply.split(". ")[0] + "."
+        # The first sentence of another reply: the same words, another number, so the whole
+        # reply's first sentence is not in the cache yet.
+        first_sentence = texts(LLM_REPLY).split(". ")[0] + "."
         for target in order:
             full, alone, tails, rest = results[target.name]
             a = speak(target, first_sentence, True, delay)
