@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -24,11 +25,12 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench/ itself is sys.path[0]
 
-from bench import LONG, SHORT, Texts, machine, start_server
+from servers import Server, machine
+
+from bench import LONG_WORDS, SHORT, Texts
 from wyoming_kokoro.client import synthesize
 
 ROOT = Path(__file__).resolve().parent.parent
-TEXTS = {"short": SHORT, "long": LONG}
 
 
 def converted_torch_bundle() -> Path:
@@ -53,22 +55,24 @@ async def measure(uri: str, texts: list[str], voice: str | None) -> tuple[float,
 
 
 def run_backend(server_args: list[str], voice: str | None, repeat: int) -> list[str]:
+    work = tempfile.TemporaryDirectory(prefix="kokoro-backends-")
     started = time.perf_counter()
-    proc, uri = start_server(server_args)
+    server = Server.kokoro("kokoro", Path(work.name) / "server.log", server_args).start()
     ready = time.perf_counter() - started
+    uri = server.uri
     try:
-        rss = psutil.Process(proc.pid).memory_info().rss / 2**20
+        rss = psutil.Process(server.pid).memory_info().rss / 2**20
         asyncio.run(synthesize(uri, "Warm up.", voice))
         cells = [f"{ready:.1f}", f"{rss:.0f}"]
         texts = Texts()  # the same fresh texts for every backend: no cache answers them
-        for template in TEXTS.values():
-            first, total, audio = asyncio.run(measure(uri, [texts(template)
-                                                             for _ in range(repeat)], voice))
+        for make in (lambda: texts(SHORT), lambda: texts.reply(LONG_WORDS)):
+            first, total, audio = asyncio.run(measure(uri, [make() for _ in range(repeat)],
+                                                      voice))
             cells += [f"{first:.2f}", f"{total:.2f}", f"{total / audio:.2f}"]
         return cells
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        server.stop()
+        work.cleanup()
 
 
 def main() -> None:
