@@ -77,12 +77,17 @@ def test_the_page_speaks_switches_the_model_and_charts_below_the_ingress_prefix(
                 page.wait_for_function(PLAYABLE, timeout=120_000)
                 assert "POST /v1/audio/speech" in proxy.forwarded
 
-                # The keyboard moves between the views (arrow keys on the tabs).
+                # The keyboard moves between the views (arrow keys on the tabs, in the tab
+                # order: Speak, Phonemes, Model, Status; ArrowLeft wraps, Home goes back).
                 page.focus("#tab-speak")
-                page.keyboard.press("ArrowRight")
-                assert page.get_attribute("#tab-model", "aria-selected") == "true"
-                assert page.evaluate("document.activeElement.id") == "tab-model"
-                assert page.is_visible("#view-model") and page.is_hidden("#view-speak")
+                for key, view in (("ArrowLeft", "status"), ("Home", "speak"),
+                                  ("ArrowRight", "phonemes"), ("ArrowRight", "model")):
+                    page.keyboard.press(key)
+                    assert page.get_attribute(f"#tab-{view}", "aria-selected") == "true", key
+                    assert page.evaluate("document.activeElement.id") == f"tab-{view}", key
+                    assert page.is_visible(f"#view-{view}"), key
+                assert page.is_hidden("#view-speak") and page.is_hidden("#view-phonemes")
+                assert page.get_attribute("#tab-speak", "aria-selected") == "false"
                 page.wait_for_function("document.querySelectorAll('#bundle option').length >= 3")
                 assert page.input_value("#backend") == "onnx"
                 assert "GET /model" in proxy.forwarded
