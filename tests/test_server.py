@@ -143,7 +143,9 @@ def test_a_long_reply_starts_playing_before_it_is_finished(server):
 
 
 def test_describe_is_answered_at_once_while_a_long_synthesis_runs(server):
-    long_text = " ".join(["The quick brown fox jumps over the lazy dog near the river bank."] * 12)
+    # Every sentence different: a repeated one would be a cache hit, not synthesis.
+    long_text = " ".join(f"The quick brown fox number {n} jumps over the lazy dog near the "
+                         f"river bank." for n in range(1, 13))
 
     async def scenario():
         long_task = asyncio.create_task(synthesize(server.uri, long_text))

@@ -111,6 +111,7 @@ class AudioConfig:
     sentence_silence: float = _opt(0.1, lo=0, hi=10)
     leading_silence: float = _opt(0.0, lo=0, hi=10)
     trailing_silence: float = _opt(0.0, lo=0, hi=10)
+    cap_silence: bool = _opt(True)
     samples_per_chunk: int = _opt(1024, lo=64, hi=96000)
 
 

@@ -12,7 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from ..config import ConfigError
-from ..engine.base import Backend
+from ..engine.base import Backend, Front, WindowedBackend
+from ..engine.windows import CostModel
+from ..fsutil import default_cache_dir
 from .backends import BACKENDS, backend_unavailable
 from .bundle import STYLE_DIM, STYLE_ROWS, Bundle, BundleError, read_bundle
 from .embedded import embedded_bundle
@@ -20,6 +22,10 @@ from .embedded import embedded_bundle
 _LOGGER = logging.getLogger(__name__)
 
 _SERIALS = itertools.count(1)
+SENTENCE_END = ".!?;:…。！？"
+LEAD_FRAMES = 8  # 200 ms before the first sound: less and soft onsets ("The", "Heating") blur
+LAST_FRAMES = 6  # the last sound: Kokoro gives it ~20 frames, mostly a fading silence
+STOP_FRAMES = 2  # each final punctuation mark
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,15 @@ class KokoroModel:
         self.voices = voices
         self.sample_rate = bundle.sample_rate
         self.serial = next(_SERIALS)  # unique per load, unlike id() (cache keys)
+        self.costs = CostModel()  # the decoder's measured speed, for window sizes
+        self._space = vocab.get(" ")
+        self._punctuation = {i for ch, i in vocab.items() if ch in SENTENCE_END}
+
+    @property
+    def windowed(self) -> bool:
+        """Whether sentences can be decoded in windows (the backend's graph splits)."""
+        return isinstance(self.backend, WindowedBackend) and bool(
+            getattr(self.backend, "windowed", False))
 
     @property
     def name(self) -> str:
@@ -79,6 +94,50 @@ class KokoroModel:
             raise ValueError(f"{tokens.size} phonemes exceed Kokoro's limit of {STYLE_ROWS}")
         style = pack[tokens.size - 1].reshape(-1)
         return self.backend.synthesize(tokens, style, speed)
+
+    def front(self, phonemes: str, pack: np.ndarray, speed: float,
+              cap_silence: bool = True) -> tuple[Front, np.ndarray]:
+        """The FRONT of one piece (windowed backends only) and the frames where words meet.
+
+        With ``cap_silence`` the near-silence Kokoro renders around the speech is cut before
+        decoding, by the durations: the leading pad to ``LEAD_FRAMES``, the last sound to
+        ``LAST_FRAMES`` and the final punctuation to ``STOP_FRAMES`` (the pauses between
+        sentences come from audio.sentence_silence).
+        """
+        tokens = self.tokenize(phonemes)
+        if tokens.size > STYLE_ROWS:
+            raise ValueError(f"{tokens.size} phonemes exceed Kokoro's limit of {STYLE_ROWS}")
+        backend = self.backend
+        assert isinstance(backend, WindowedBackend)
+        front = backend.front(tokens, pack[max(tokens.size, 1) - 1].reshape(-1), speed)
+        if cap_silence:
+            front = front.select(self._keep(tokens, front.durations))
+        ends = np.cumsum(front.durations)
+        padded = np.concatenate(([-1], tokens, [-1]))
+        spaces = np.flatnonzero((padded == self._space) & (front.durations > 0))
+        gaps = ends[spaces] - front.durations[spaces] // 2
+        return front, gaps
+
+    def _keep(self, tokens: np.ndarray, durations: np.ndarray) -> np.ndarray:
+        """Which frames survive the silence caps (bool per frame)."""
+        caps = np.full(durations.size, -1, dtype=np.int64)  # -1: no cap
+        caps[0] = LEAD_FRAMES
+        caps[-1] = 0  # the trailing pad
+        last = durations.size - 2  # the last real token
+        while last > 1 and int(tokens[last - 1]) in self._punctuation:
+            caps[last] = STOP_FRAMES
+            last -= 1
+        if last >= 1:
+            caps[last] = LAST_FRAMES
+        keep = np.ones(int(durations.sum()), dtype=bool)
+        ends = np.cumsum(durations)
+        for i in np.flatnonzero(caps >= 0):
+            start, end = int(ends[i] - durations[i]), int(ends[i])
+            if i == 0:
+                keep[start:max(start, end - int(caps[i]))] = False  # keep the frames by the speech
+            else:
+                keep[min(end, start + int(caps[i])):end] = False
+        return keep
 
     def close(self) -> None:
         self.backend.close()
@@ -104,7 +163,9 @@ def _start_backend(spec: ModelSpec, bundle: Bundle) -> Backend:
     if spec.backend == "onnx":
         from ..engine.onnx import OnnxBackend
 
-        return OnnxBackend(bundle.require("onnx"), threads=spec.threads)
+        path = bundle.require("onnx")
+        return OnnxBackend(path, threads=spec.threads, sha256=bundle.files.get(path.name),
+                           cache_dir=spec.cache_dir or default_cache_dir())
     if spec.backend == "torch":
         return _start_torch(spec, bundle)
     raise BundleError(f"unknown backend {spec.backend!r}")

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
+from ..engine.windows import Rendering
 from ..model.kokoro import KokoroModel
 from ..text.g2p import G2P
 from ..text.normalize import NormalizeOptions
@@ -27,6 +30,7 @@ T = TypeVar("T")
 
 PHONEME_CACHE_BYTES = 1 << 20
 RENDERING = "pieces-1"
+WINDOWED = "windows-1"  # the same for sentences decoded in windows (engine/windows.py)
 """How a piece's audio is made beyond its key (trimming, fades): part of every cache key, so a
 change in it never plays audio made the old way. Bump it with any such change."""
 
@@ -93,13 +97,17 @@ class Renderer:
         return await asyncio.get_running_loop().run_in_executor(self._g2p_thread, fn, *args)
 
     async def speak(self, deadline: Callable[[], float], model: KokoroModel, voice: Voice,
-                    phonemes: str, speed: float, ends_sentence: bool) -> AsyncIterator[bytes]:
+                    phonemes: str, speed: float, ends_sentence: bool,
+                    cap_silence: bool = True) -> AsyncIterator[bytes]:
         """16-bit PCM for one piece of phonemes, from a cache tier or the scheduler's workers.
 
         ``deadline()`` is when the listener runs out of audio: the scheduler runs the most
         urgent work of all replies first.
         """
-        key = CacheKey.of(model, voice, phonemes, round(speed, 4), ends_sentence, RENDERING)
+        windowed = model.windowed
+        rendering = (f"{WINDOWED}-{'capped' if cap_silence else 'full'}" if windowed
+                     else RENDERING)
+        key = CacheKey.of(model, voice, phonemes, round(speed, 4), ends_sentence, rendering)
         pcm = self.audio.get(key.digest)
         disk = self.disk
         if pcm is None and disk is not None:
@@ -109,18 +117,57 @@ class Renderer:
         if pcm is not None:
             yield pcm
             return
-        future = self.scheduler.submit(deadline(), _render, model, voice, phonemes, speed,
-                                       ends_sentence)
-        rendered: bytes = await asyncio.wrap_future(future)
+        if windowed:
+            parts = []
+            async for pcm in self._windows(deadline, model, voice, phonemes, speed, cap_silence):
+                parts.append(pcm)
+                yield pcm
+            rendered = b"".join(parts)  # only once every window is out: a hang-up caches nothing
+        else:
+            future = self.scheduler.submit(deadline(), _render, model, voice, phonemes, speed,
+                                           ends_sentence)
+            rendered = await asyncio.wrap_future(future)
         self.audio.put(key.digest, rendered)
         if disk is not None and rendered:  # written behind the reply, never delaying it
             asyncio.get_running_loop().run_in_executor(self._disk_io, disk.put, key, rendered)
-        yield rendered
+        if not windowed:
+            yield rendered
+
+    async def _windows(self, deadline: Callable[[], float], model: KokoroModel, voice: Voice,
+                       phonemes: str, speed: float, cap_silence: bool) -> AsyncIterator[bytes]:
+        """A sentence window by window: each window is one job for the scheduler, due when the
+        listener runs out of audio, so replies interleave window by window."""
+        due = deadline()
+        future = self.scheduler.submit(due, _open, model, voice, phonemes, speed, cap_silence,
+                                       _ahead(due))
+        rendering, pcm = await asyncio.wrap_future(future)
+        yield pcm
+        while not rendering.finished:
+            due = deadline()
+            future = self.scheduler.submit(due, _next, rendering, voice.volume, _ahead(due))
+            yield await asyncio.wrap_future(future)
 
     def close(self) -> None:
         self.scheduler.close()
         self._g2p_thread.shutdown(wait=False, cancel_futures=True)
         self._disk_io.shutdown(wait=True)  # entries being written are finished
+
+
+def _ahead(due: float) -> float:
+    """Seconds of audio the listener has left when a job due at ``due`` is submitted."""
+    return max(0.0, due - time.monotonic()) if math.isfinite(due) else math.inf
+
+
+def _open(model: KokoroModel, voice: Voice, phonemes: str, speed: float, cap_silence: bool,
+          ahead: float) -> tuple[Rendering, bytes]:
+    """A sentence's FRONT and its first window (one job: the first audio waits for both)."""
+    front, gaps = model.front(phonemes, voice.pack, speed, cap_silence)
+    rendering = Rendering(model.backend, front, model.costs, gaps)  # type: ignore[arg-type]
+    return rendering, to_pcm16(rendering.next(rendering.opening(ahead)), voice.volume)
+
+
+def _next(rendering: Rendering, volume: float, ahead: float) -> bytes:
+    return to_pcm16(rendering.next(rendering.frames_for(ahead)), volume)
 
 
 def _render(model: KokoroModel, voice: Voice, phonemes: str, speed: float,

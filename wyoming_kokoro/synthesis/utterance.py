@@ -34,7 +34,11 @@ from .render import Renderer
 _LOGGER = logging.getLogger(__name__)
 
 PIECE_PHONEMES = 120
-"""Longest piece synthesized at once (of Kokoro's 510): memory grows with a piece's audio length."""
+"""Longest piece synthesized at once by a whole-piece backend (of Kokoro's 510): memory grows
+with a piece's audio length."""
+SENTENCE_PHONEMES = 500
+"""Longest piece when decoding in windows: memory is bounded by the window, so a sentence is
+one piece up to Kokoro's limit (with room for the few symbols tokenizing adds or drops)."""
 LOOKAHEAD = 3  # pieces phonemized ahead of synthesis, per reply
 SPEED_RANGE = (0.25, 4.0)
 """The effective rate (voice x audio.speed x request x SSML prosody) is kept within Kokoro's."""
@@ -210,7 +214,7 @@ class Utterance:
                     waited = time.monotonic()
                     out = [pcm async for pcm in self._renderer.speak(
                         self._deadline, self.model, item.voice, item.phonemes, item.speed,
-                        item.ends_sentence) if pcm]
+                        item.ends_sentence, audio.cap_silence) if pcm]
                     self.synthesis_wait += time.monotonic() - waited
                     if not out:
                         continue  # nothing speakable in it
@@ -235,7 +239,9 @@ class Utterance:
 
     async def _phonemize_all(self, pieces: asyncio.Queue[AudioItem]) -> None:
         """Sentences -> phoneme pieces, one step ahead of synthesis (bounded lookahead)."""
-        first = self.config.text.quick_start
+        # Windowed decoding gives first audio from a sentence's first window: no need to cut
+        # the text (which changes how it sounds). quick_start is for whole-piece backends.
+        first = self.config.text.quick_start and not self.model.windowed
         try:
             while not isinstance(item := await self._sentences.get(), End):
                 if isinstance(item, Pause):
@@ -271,4 +277,5 @@ class Utterance:
         except PhonemeError as err:
             raise RequestError(str(err), "bad-phonemes") from err
         _LOGGER.debug("[%s] %r -> %r", language, sentence.text, phonemes)
-        return split_phonemes(phonemes, PIECE_PHONEMES) if phonemes else []
+        limit = SENTENCE_PHONEMES if self.model.windowed else PIECE_PHONEMES
+        return split_phonemes(phonemes, limit) if phonemes else []
