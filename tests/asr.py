@@ -24,6 +24,8 @@ def model_dir() -> str:
 # Whisper writes times as "7.05", "730 am" or "1945"; make them clock times (or years) first.
 _DOTTED_TIME = re.compile(r"(?<![\d$€£.])\b(\d{1,2})\.([0-5]\d)\b(?!\.\d)")
 _GLUED_TIME = re.compile(r"\b(\d{1,2})([0-5]\d)(\s*[ap]\.?m\b)", re.IGNORECASE)
+# "seven oh five" written as Whisper writes it ("705"): the "oh" makes it a clock time.
+_OH_TIME = re.compile(r"(?<![\d$€£.,:])\b([1-9])(0[1-9])\b(?![.,:]\d)")
 _YEAR_LIKE = re.compile(r"(?<![\d.,:$€£])\b(1[1-9]\d\d|20\d\d)\b(?![.,:]\d)")
 
 
@@ -35,6 +37,7 @@ def normalize(text: str) -> str:
     """
     text = _DOTTED_TIME.sub(r"\1:\2", text)
     text = _GLUED_TIME.sub(r"\1:\2\3", text)
+    text = _OH_TIME.sub(r"\1:\2", text)
     text = _YEAR_LIKE.sub(lambda m: num2words(int(m.group()), to="year"), text)
     text = spoken(text, "en-us")
     text = re.sub(r"\b([ap])\.?m\.?(?!\w)", r"\1m", text.lower())

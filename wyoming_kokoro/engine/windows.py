@@ -21,9 +21,10 @@ import numpy as np
 from .base import HARMONICS, SAMPLES_PER_FRAME, Front, WindowedBackend
 
 FRAME_SECONDS = SAMPLES_PER_FRAME / 24_000  # 25 ms of audio per frame
-CONTEXT = 16  # frames decoded on each side of a window and dropped
+CONTEXT = 24  # frames decoded on each side of a window and dropped
 CROSSFADE = 144  # samples (6 ms) blended where two windows meet
 FADE_OUT = 240  # samples (10 ms) faded at the sentence's end: it is cut inside the last sound
+FADE_IN = 120  # samples (5 ms) faded in when the sentence starts inside its leading pad
 MIN_WINDOW = 16
 MAX_WINDOW = 160  # 4 s of audio: the decoder's working memory is bounded by this
 MARGIN = 1.3  # a window must be ready this many times sooner than its audio is needed
@@ -83,12 +84,15 @@ class Rendering:
     (the scheduler runs one window of a reply at a time)."""
 
     def __init__(self, backend: WindowedBackend, front: Front, costs: CostModel,
-                 gaps: np.ndarray | None = None) -> None:
+                 gaps: np.ndarray | None = None, skip: int = 0) -> None:
+        """``skip`` leading frames are decoded as context for the first sound but not played
+        (the leading pad: the model needs it, the listener does not)."""
         self.backend = backend
         self.front = front
         self.costs = costs
         self.gaps = np.asarray(gaps if gaps is not None else [], dtype=np.int64)
-        self.done = 0  # frames emitted (kept) so far
+        self.skip = max(0, min(int(skip), front.frames - 1))
+        self.done = self.skip  # frames emitted (kept), or skipped, so far
         self._phase = np.zeros(HARMONICS, dtype=np.float64)  # at frame self._phase_at
         self._phase_at = 0
         self._steps: np.ndarray | None = None  # the last window's accumulated phase
@@ -214,6 +218,9 @@ class Rendering:
             out = np.concatenate([blended, body])
         else:
             out = audio[first:last if final else last - half].copy()
+            if start > 0:  # starting inside the leading pad: no click
+                fade = min(FADE_IN, out.size)
+                out[:fade] *= np.linspace(0.0, 1.0, fade, dtype=np.float32)
         self._tail = None if final else audio[last - half:last + half].copy()
         if final:
             fade = min(FADE_OUT, out.size)

@@ -23,7 +23,8 @@ _LOGGER = logging.getLogger(__name__)
 
 _SERIALS = itertools.count(1)
 SENTENCE_END = ".!?;:…。！？"
-LEAD_FRAMES = 8  # 200 ms before the first sound: less and soft onsets ("The", "Heating") blur
+LEAD_FRAMES = 8  # 200 ms decoded before the first sound: less and soft onsets ("The") blur
+LEAD_PLAYED = 2  # of which 50 ms are played: pauses come from audio.sentence_silence
 LAST_FRAMES = 6  # the last sound: Kokoro gives it ~20 frames, mostly a fading silence
 STOP_FRAMES = 2  # each final punctuation mark
 
@@ -96,8 +97,9 @@ class KokoroModel:
         return self.backend.synthesize(tokens, style, speed)
 
     def front(self, phonemes: str, pack: np.ndarray, speed: float,
-              cap_silence: bool = True) -> tuple[Front, np.ndarray]:
-        """The FRONT of one piece (windowed backends only) and the frames where words meet.
+              cap_silence: bool = True) -> tuple[Front, np.ndarray, int]:
+        """The FRONT of one piece (windowed backends only), the frames where words meet and how
+        many leading frames are decoded but not played.
 
         With ``cap_silence`` the near-silence Kokoro renders around the speech is cut before
         decoding, by the durations: the leading pad to ``LEAD_FRAMES``, the last sound to
@@ -116,7 +118,8 @@ class KokoroModel:
         padded = np.concatenate(([-1], tokens, [-1]))
         spaces = np.flatnonzero((padded == self._space) & (front.durations > 0))
         gaps = ends[spaces] - front.durations[spaces] // 2
-        return front, gaps
+        skip = max(0, int(front.durations[0]) - LEAD_PLAYED) if cap_silence else 0
+        return front, gaps, skip
 
     def _keep(self, tokens: np.ndarray, durations: np.ndarray) -> np.ndarray:
         """Which frames survive the silence caps (bool per frame)."""

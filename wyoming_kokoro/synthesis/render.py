@@ -30,7 +30,7 @@ T = TypeVar("T")
 
 PHONEME_CACHE_BYTES = 1 << 20
 RENDERING = "pieces-1"
-WINDOWED = "windows-1"  # the same for sentences decoded in windows (engine/windows.py)
+WINDOWED = "windows-2"  # the same for sentences decoded in windows (engine/windows.py)
 """How a piece's audio is made beyond its key (trimming, fades): part of every cache key, so a
 change in it never plays audio made the old way. Bump it with any such change."""
 
@@ -161,8 +161,8 @@ def _ahead(due: float) -> float:
 def _open(model: KokoroModel, voice: Voice, phonemes: str, speed: float, cap_silence: bool,
           ahead: float) -> tuple[Rendering, bytes]:
     """A sentence's FRONT and its first window (one job: the first audio waits for both)."""
-    front, gaps = model.front(phonemes, voice.pack, speed, cap_silence)
-    rendering = Rendering(model.backend, front, model.costs, gaps)  # type: ignore[arg-type]
+    front, gaps, skip = model.front(phonemes, voice.pack, speed, cap_silence)
+    rendering = Rendering(model.backend, front, model.costs, gaps, skip)  # type: ignore[arg-type]
     return rendering, to_pcm16(rendering.next(rendering.opening(ahead)), voice.volume)
 
 

@@ -10,6 +10,7 @@ catalogue it started with until it ends.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import re
@@ -198,6 +199,15 @@ class Utterance:
         return max(lo, min(hi, voice.speed * self.config.audio.speed * self.request_speed
                            * rate))
 
+    def _out(self, pcm: bytes) -> bytes:
+        """``pcm`` as it goes out, counted toward the listener's deadline (the reply's first
+        audio starts with audio.leading_silence)."""
+        if self.first_audio is None:
+            self.first_audio = time.monotonic()
+            pcm = silence(self.config.audio.leading_silence, self.format.rate) + pcm
+        self.produced += self.format.seconds(pcm)
+        return pcm
+
     async def audio(self) -> AsyncGenerator[bytes, None]:
         """16-bit PCM as each piece is ready, in order; ends after ``finish``."""
         audio = self.config.audio
@@ -209,24 +219,24 @@ class Utterance:
                 if isinstance(item, Failed):
                     raise item.error
                 if isinstance(item, Pause):
-                    out = [silence(item.seconds, rate)]
-                else:
-                    waited = time.monotonic()
-                    out = [pcm async for pcm in self._renderer.speak(
+                    yield self._out(silence(item.seconds, rate))
+                    continue
+                spoke = False
+                async with contextlib.aclosing(self._renderer.speak(
                         self._deadline, self.model, item.voice, item.phonemes, item.speed,
-                        item.ends_sentence, audio.cap_silence) if pcm]
-                    self.synthesis_wait += time.monotonic() - waited
-                    if not out:
-                        continue  # nothing speakable in it
-                    if item.ends_sentence:
-                        pause = audio.sentence_silence if item.pause is None else item.pause
-                        out.append(silence(pause, rate))
-                if self.first_audio is None:
-                    self.first_audio = time.monotonic()
-                    out.insert(0, silence(audio.leading_silence, rate))
-                pcm = b"".join(out)
-                self.produced += self.format.seconds(pcm)
-                yield pcm
+                        item.ends_sentence, audio.cap_silence)) as stream:
+                    while True:  # each window as soon as it is ready: a sentence streams
+                        waited = time.monotonic()
+                        pcm = await anext(stream, None)
+                        self.synthesis_wait += time.monotonic() - waited
+                        if pcm is None:
+                            break
+                        if pcm:
+                            spoke = True
+                            yield self._out(pcm)
+                if spoke and item.ends_sentence:  # nothing speakable in it: no pause either
+                    pause = audio.sentence_silence if item.pause is None else item.pause
+                    yield self._out(silence(pause, rate))
             if self.first_audio is not None and audio.trailing_silence > 0:
                 yield silence(audio.trailing_silence, rate)
             self.end()
