@@ -141,6 +141,29 @@ def test_concurrent_calls_from_several_threads_give_what_sequential_calls_give(b
     assert all(a.dtype == np.float32 and np.isfinite(a).all() for a in results)
 
 
+def test_torch_windows_sound_like_its_whole_sentence(backend, torch_bundle):
+    from wyoming_kokoro.engine.windows import CostModel, Rendering, whole
+
+    from .support.logmel import distance
+
+    vocab = json.loads((torch_bundle / CONFIG_FILE).read_text(encoding="utf-8"))["vocab"]
+    with np.load(torch_bundle / "voices.npz") as voices:
+        pack = voices["jm_kumo"].reshape(510, 256)
+    phonemes = "ðə kˈɪʧən lˈaɪts ɑɹ nˈaʊ tˈɜɹnd ˈɔn, ænd ðə dˈɔɹ ɪz lˈɑkt."
+    tokens = np.array([vocab[p] for p in phonemes if p in vocab], dtype=np.int64)
+    front = backend.front(tokens, pack[len(tokens) - 1], 1.0)
+    reference = whole(backend, front)
+    rendering = Rendering(backend, front, CostModel())
+    parts = []
+    while not rendering.finished:
+        parts.append(rendering.next(24))
+    windows = np.concatenate(parts)
+    assert len(parts) >= 4 and windows.size == reference.size == front.frames * 600
+    again = whole(backend, front)  # the vocoder's noise is random: this is the floor
+    assert distance(reference, windows) <= 6.0
+    assert distance(reference, again) < distance(reference, windows)
+
+
 def test_close_releases_the_model(torch_bundle):
     from wyoming_kokoro.engine.torch import TorchBackend
 
