@@ -41,7 +41,11 @@ def test_numbers_temperatures_and_times_are_heard_as_written(server, whisper):
 
 
 def test_markdown_and_emoji_are_not_read_aloud(server, whisper):
-    speech = asyncio.run(synthesize(server.uri, "**Done!** 🎉 The lights are *off*."))
+    # jm_kumo: Whisper tiny hears jf_alpha's "Done! ... are" differently with any change in
+    # the audio (its whole-sentence decode, capped, gives "Done the lights off."); this test is
+    # about markdown and emoji, not the accent.
+    speech = asyncio.run(synthesize(server.uri, "**Done!** 🎉 The lights are *off*.",
+                                    voice="jm_kumo"))
     heard = normalize(whisper(speech.pcm, speech.rate))
     assert "done" in heard and "lights are off" in heard, heard
     assert not {"asterisk", "star", "party", "popper"} & set(heard.split()), heard

@@ -155,10 +155,10 @@ def test_torch_windows_sound_like_its_whole_sentence(backend, torch_bundle):
     reference = whole(backend, front)
     rendering = Rendering(backend, front, CostModel())
     parts = []
-    while not rendering.finished:
-        parts.append(rendering.next(24))
+    while not rendering.finished:  # growing windows, as the live schedule makes them
+        parts.append(rendering.next([20, 40, 80, 160][min(len(parts), 3)]))
     windows = np.concatenate(parts)
-    assert len(parts) >= 4 and windows.size == reference.size == front.frames * 600
+    assert len(parts) >= 3 and windows.size == reference.size == front.frames * 600
     again = whole(backend, front)  # the vocoder's noise is random: this is the floor
     assert distance(reference, windows) <= 6.0
     assert distance(reference, again) < distance(reference, windows)

@@ -27,6 +27,7 @@ from wyoming_kokoro.engine.windows import (
 )
 from wyoming_kokoro.model.kokoro import ModelSpec, load_model
 from wyoming_kokoro.synthesis.render import Renderer
+from wyoming_kokoro.synthesis.scheduler import Scheduler
 from wyoming_kokoro.text.g2p import G2P
 from wyoming_kokoro.voices import VoiceCatalog
 
@@ -215,13 +216,31 @@ def test_a_reply_already_behind_gets_the_largest_windows():
     assert rendering.opening(math.inf) == MAX_WINDOW
 
 
+def test_a_reply_that_others_wait_behind_opens_with_the_smallest_window():
+    rendering = Rendering(Clockwork(), fake_front(400), Fixed(base=0.02, per_frame=0.008))
+    assert rendering.opening(0.0, crowded=True) == MIN_WINDOW < rendering.opening(0.0)
+    assert rendering.opening(2.0, crowded=True) == rendering.opening(2.0)  # audio is queued
+
+
+def test_the_scheduler_counts_the_work_already_overdue():
+    scheduler = Scheduler(0)  # no workers: everything stays queued
+    try:
+        now = time.monotonic()
+        for due in (now - 1, now - 0.5, now + 5):
+            scheduler.submit(due, print)
+        assert scheduler.overdue(now) == 2 and scheduler.pending == 3
+    finally:
+        scheduler.close()
+
+
 def test_windows_decode_with_context_cut_in_word_gaps_and_carry_the_phase():
     backend = Clockwork(steps_per_frame=0.3)
     rendering = Rendering(backend, fake_front(200), Fixed(), gaps=np.array([37, 90]),
                           skip=6)
     out = [rendering.next(40), rendering.next(60), rendering.rest()]
     assert [(w.start, w.end) for w in rendering.windows][:2] == [(6, 37), (37, 90)]
-    assert backend.calls[0][0] == 0 and backend.calls[1][:2] == (37 - CONTEXT, 90 + CONTEXT)
+    assert backend.calls[0][:2] == (0, 37 + CONTEXT)
+    assert backend.calls[1][:2] == (37 - CONTEXT, 90 + CONTEXT)
     # the second window's decode starts 37 - CONTEXT frames into the first's: two phase steps
     # of 0.15 cycles a frame
     assert np.allclose(backend.calls[1][2], np.mod(2 * (37 - CONTEXT) * 0.15, 1.0))

@@ -38,11 +38,17 @@ class OnnxBackend:
                 graphs = split_model(model_path, sha256, cache_dir)
             except NotSplittable as err:
                 _LOGGER.info("%s: decoding whole pieces, not windows (%s)", model_path.name, err)
+        self._whole = None
+        if graphs is not None:
+            try:
+                self._front = self._session(graphs.front)
+                self._decoder = self._session(graphs.decoder)
+            except Exception as err:  # a damaged cache entry: the whole graph still works
+                _LOGGER.warning("%s: cannot load the split graphs in %s (%s); decoding whole "
+                                "pieces", model_path.name, graphs.front.parent, err)
+                graphs = None
         self.windowed = graphs is not None
         if graphs is not None:
-            self._front = self._session(graphs.front)
-            self._decoder = self._session(graphs.decoder)
-            self._whole = None
             inputs = {i.name: i for i in self._front.get_inputs()}
         else:
             self._whole = self._session(model_path)

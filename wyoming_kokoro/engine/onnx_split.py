@@ -10,6 +10,8 @@ directory; a graph without these tensors is not split, and the backend renders w
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,15 +54,30 @@ def split_model(model_path: Path, sha256: str, cache_dir: Path) -> SplitGraphs:
     if graphs.decoder.is_file() and graphs.front.is_file():
         return graphs
     started = time.perf_counter()
+    # In a child process: parsing the graph with onnx holds ~100 MB that the server's heap
+    # would keep for good.
+    done = subprocess.run([sys.executable, "-m", __name__, str(model_path), str(root)],
+                          capture_output=True, text=True, check=False)
+    if done.returncode == NOT_SPLITTABLE:
+        raise NotSplittable(done.stdout.strip() or "not splittable")
+    if done.returncode != 0 or not graphs.decoder.is_file():
+        raise NotSplittable(f"deriving the split failed: {done.stderr.strip()[-400:]}")
+    _LOGGER.info("Split %s into FRONT and DECODER in %.1f s (cached in %s)", model_path.name,
+                 time.perf_counter() - started, root)
+    return graphs
+
+
+NOT_SPLITTABLE = 3  # the child's exit code for a graph this split does not know
+
+
+def derive_into(model_path: Path, root: Path) -> None:
+    """Derive, verify and write the pair into ``root`` (the child process's work)."""
     front, decoder = derive(model_path)
     difference = verify(model_path, front, decoder)
     if difference > TOLERANCE:
         raise NotSplittable(f"FRONT + DECODER differ from the whole graph by {difference:.2g}")
-    write_atomic(graphs.front, [front])
-    write_atomic(graphs.decoder, [decoder])  # last: its presence says the pair is complete
-    _LOGGER.info("Split %s into FRONT and DECODER in %.1f s (cached in %s)", model_path.name,
-                 time.perf_counter() - started, root)
-    return graphs
+    write_atomic(root / "front.onnx", [front])
+    write_atomic(root / "decoder.onnx", [decoder])  # last: its presence says the pair is complete
 
 
 def derive(model_path: Path) -> tuple[bytes, bytes]:
@@ -127,3 +144,11 @@ def verify(model_path: Path, front_graph: bytes, decoder_graph: bytes) -> float:
     if expected.shape != got.shape:
         return float("inf")
     return float(np.max(np.abs(expected - got)))
+
+
+if __name__ == "__main__":
+    try:
+        derive_into(Path(sys.argv[1]), Path(sys.argv[2]))
+    except NotSplittable as err:
+        print(err)
+        sys.exit(NOT_SPLITTABLE)

@@ -25,8 +25,8 @@ _SERIALS = itertools.count(1)
 SENTENCE_END = ".!?;:…。！？"
 LEAD_FRAMES = 8  # 200 ms decoded before the first sound: less and soft onsets ("The") blur
 LEAD_PLAYED = 2  # of which 50 ms are played: pauses come from audio.sentence_silence
-LAST_FRAMES = 6  # the last sound: Kokoro gives it ~20 frames, mostly a fading silence
-STOP_FRAMES = 2  # each final punctuation mark
+LAST_FRAMES = 8  # the last sound: Kokoro gives it ~20 frames, mostly a fading silence
+STOP_FRAMES = 4  # each final punctuation mark: with audio.sentence_silence, the pause
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ T = TypeVar("T")
 
 PHONEME_CACHE_BYTES = 1 << 20
 RENDERING = "pieces-1"
-WINDOWED = "windows-2"  # the same for sentences decoded in windows (engine/windows.py)
+WINDOWED = "windows-3"  # the same for sentences decoded in windows (engine/windows.py)
 """How a piece's audio is made beyond its key (trimming, fades): part of every cache key, so a
 change in it never plays audio made the old way. Bump it with any such change."""
 
@@ -139,7 +139,7 @@ class Renderer:
         listener runs out of audio, so replies interleave window by window."""
         due = deadline()
         future = self.scheduler.submit(due, _open, model, voice, phonemes, speed, cap_silence,
-                                       _ahead(due))
+                                       _ahead(due), self.scheduler.overdue)
         rendering, pcm = await asyncio.wrap_future(future)
         yield pcm
         while not rendering.finished:
@@ -159,11 +159,12 @@ def _ahead(due: float) -> float:
 
 
 def _open(model: KokoroModel, voice: Voice, phonemes: str, speed: float, cap_silence: bool,
-          ahead: float) -> tuple[Rendering, bytes]:
+          ahead: float, overdue: Callable[[float], int]) -> tuple[Rendering, bytes]:
     """A sentence's FRONT and its first window (one job: the first audio waits for both)."""
     front, gaps, skip = model.front(phonemes, voice.pack, speed, cap_silence)
     rendering = Rendering(model.backend, front, model.costs, gaps, skip)  # type: ignore[arg-type]
-    return rendering, to_pcm16(rendering.next(rendering.opening(ahead)), voice.volume)
+    crowded = overdue(time.monotonic()) > 0  # others wait for this worker: be brief
+    return rendering, to_pcm16(rendering.next(rendering.opening(ahead, crowded)), voice.volume)
 
 
 def _next(rendering: Rendering, volume: float, ahead: float) -> bytes:

@@ -37,6 +37,11 @@ class Scheduler:
         """Pieces waiting for a worker."""
         return len(self._heap)
 
+    def overdue(self, now: float) -> int:
+        """Pieces waiting whose deadline has passed: listeners already waiting for audio."""
+        with self._cond:
+            return sum(1 for deadline, *_ in self._heap if deadline <= now)
+
     def submit(self, deadline: float, fn: Callable[..., Any], *args: Any) -> Future:
         future: Future = Future()
         with self._cond:

@@ -48,18 +48,24 @@ class _AudioOut:
         self.bytes_per_chunk = samples_per_chunk * fmt.width * fmt.channels
         self.started = False
         self.samples = 0
+        self._held = b""  # less than a chunk, sent with the next audio
 
-    async def send(self, pcm: bytes) -> None:
+    async def send(self, pcm: bytes, flush: bool = False) -> None:
+        """Full chunks of ``pcm`` (after what the last call held back); the rest waits for
+        the next call, so a sentence sent window by window still goes out in full chunks."""
         fmt = self.format
         if not self.started:
             self.started = True
             await self.handler.write_event(
                 AudioStart(rate=fmt.rate, width=fmt.width, channels=fmt.channels).event())
-        for offset in range(0, len(pcm), self.bytes_per_chunk):
-            chunk = pcm[offset:offset + self.bytes_per_chunk]
+        pcm = self._held + pcm
+        whole = len(pcm) if flush else len(pcm) - len(pcm) % self.bytes_per_chunk
+        self._held = pcm[whole:]
+        for offset in range(0, whole, self.bytes_per_chunk):
+            chunk = pcm[offset:min(offset + self.bytes_per_chunk, whole)]
             await self.handler.write_event(AudioChunk(
                 rate=fmt.rate, width=fmt.width, channels=fmt.channels, audio=chunk).event())
-        self.samples += len(pcm) // (fmt.width * fmt.channels)
+        self.samples += whole // (fmt.width * fmt.channels)
 
     async def stop(self) -> None:
         if self.started:
@@ -68,6 +74,8 @@ class _AudioOut:
     async def play(self, utterance: Utterance) -> None:
         async for pcm in utterance.audio():
             await self.send(pcm)
+        if self._held:
+            await self.send(b"", flush=True)
 
 
 class _Job:
