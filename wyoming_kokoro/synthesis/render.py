@@ -8,7 +8,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
@@ -98,7 +98,7 @@ class Renderer:
 
     async def speak(self, deadline: Callable[[], float], model: KokoroModel, voice: Voice,
                     phonemes: str, speed: float, ends_sentence: bool,
-                    cap_silence: bool = True) -> AsyncIterator[bytes]:
+                    cap_silence: bool = True) -> AsyncGenerator[bytes, None]:
         """16-bit PCM for one piece of phonemes, from a cache tier or the scheduler's workers.
 
         ``deadline()`` is when the listener runs out of audio: the scheduler runs the most
@@ -134,7 +134,8 @@ class Renderer:
             yield rendered
 
     async def _windows(self, deadline: Callable[[], float], model: KokoroModel, voice: Voice,
-                       phonemes: str, speed: float, cap_silence: bool) -> AsyncIterator[bytes]:
+                       phonemes: str, speed: float,
+                       cap_silence: bool) -> AsyncGenerator[bytes, None]:
         """A sentence window by window: each window is one job for the scheduler, due when the
         listener runs out of audio, so replies interleave window by window."""
         due = deadline()
