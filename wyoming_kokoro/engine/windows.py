@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -179,8 +180,6 @@ class Rendering:
 
     def next(self, frames: int) -> np.ndarray:
         """Decode the next window of about ``frames`` frames; its audio, ready to play."""
-        import time
-
         if self.finished:
             return np.zeros(0, dtype=np.float32)
         start, end = self.done, self._cut(frames)

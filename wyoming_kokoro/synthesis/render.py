@@ -30,9 +30,9 @@ T = TypeVar("T")
 
 PHONEME_CACHE_BYTES = 1 << 20
 RENDERING = "pieces-1"
-WINDOWED = "windows-3"  # the same for sentences decoded in windows (engine/windows.py)
 """How a piece's audio is made beyond its key (trimming, fades): part of every cache key, so a
 change in it never plays audio made the old way. Bump it with any such change."""
+WINDOWED = "windows-3"  # the same for sentences decoded in windows (engine/windows.py)
 
 
 @dataclass(frozen=True)
@@ -140,12 +140,12 @@ class Renderer:
         listener runs out of audio, so replies interleave window by window."""
         due = deadline()
         future = self.scheduler.submit(due, _open, model, voice, phonemes, speed, cap_silence,
-                                       _ahead(due), self.scheduler.overdue)
+                                       due, self.scheduler.overdue)
         rendering, pcm = await asyncio.wrap_future(future)
         yield pcm
         while not rendering.finished:
             due = deadline()
-            future = self.scheduler.submit(due, _next, rendering, voice.volume, _ahead(due))
+            future = self.scheduler.submit(due, _next, rendering, voice.volume, due)
             yield await asyncio.wrap_future(future)
 
     def close(self) -> None:
@@ -155,21 +155,23 @@ class Renderer:
 
 
 def _ahead(due: float) -> float:
-    """Seconds of audio the listener has left when a job due at ``due`` is submitted."""
+    """Seconds of audio the listener has left now, for a job due at ``due`` (taken when the job
+    runs: it may have waited in the queue)."""
     return max(0.0, due - time.monotonic()) if math.isfinite(due) else math.inf
 
 
 def _open(model: KokoroModel, voice: Voice, phonemes: str, speed: float, cap_silence: bool,
-          ahead: float, overdue: Callable[[float], int]) -> tuple[Rendering, bytes]:
+          due: float, overdue: Callable[[float], int]) -> tuple[Rendering, bytes]:
     """A sentence's FRONT and its first window (one job: the first audio waits for both)."""
     front, gaps, skip = model.front(phonemes, voice.pack, speed, cap_silence)
     rendering = Rendering(model.backend, front, model.costs, gaps, skip)  # type: ignore[arg-type]
     crowded = overdue(time.monotonic()) > 0  # others wait for this worker: be brief
-    return rendering, to_pcm16(rendering.next(rendering.opening(ahead, crowded)), voice.volume)
+    pcm = to_pcm16(rendering.next(rendering.opening(_ahead(due), crowded)), voice.volume)
+    return rendering, pcm
 
 
-def _next(rendering: Rendering, volume: float, ahead: float) -> bytes:
-    return to_pcm16(rendering.next(rendering.frames_for(ahead)), volume)
+def _next(rendering: Rendering, volume: float, due: float) -> bytes:
+    return to_pcm16(rendering.next(rendering.frames_for(_ahead(due))), volume)
 
 
 def _render(model: KokoroModel, voice: Voice, phonemes: str, speed: float,
