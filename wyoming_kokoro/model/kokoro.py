@@ -27,6 +27,10 @@ LEAD_FRAMES = 8  # 200 ms decoded before the first sound: less and soft onsets (
 LEAD_PLAYED = 2  # of which 50 ms are played: pauses come from audio.sentence_silence
 LAST_FRAMES = 8  # the last sound: Kokoro gives it ~20 frames, mostly a fading silence
 STOP_FRAMES = 4  # each final punctuation mark: with audio.sentence_silence, the pause
+KEPT_SILENCE = (STOP_FRAMES + LEAD_PLAYED) * 600 / 24_000
+"""Seconds of silence the caps keep around a sentence boundary (at least one stop mark and the
+played lead): an explicit pause (an SSML break) is shortened by it, so a break sounds as long
+as asked."""
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 
 from ..config import Config
-from ..model.kokoro import KokoroModel
+from ..model.kokoro import KEPT_SILENCE, KokoroModel
 from ..text.g2p import G2PUnavailable
 from ..text.inline import strip_inline
 from ..text.language import pick_language
@@ -236,6 +236,8 @@ class Utterance:
                             yield self._out(pcm)
                 if spoke and item.ends_sentence:  # nothing speakable in it: no pause either
                     pause = audio.sentence_silence if item.pause is None else item.pause
+                    if item.pause is not None and audio.cap_silence and self.model.windowed:
+                        pause = max(0.0, pause - KEPT_SILENCE)
                     yield self._out(silence(pause, rate))
             if self.first_audio is not None and audio.trailing_silence > 0:
                 yield silence(audio.trailing_silence, rate)
