@@ -107,16 +107,18 @@ class TorchBackend:
 
     def synthesize(self, tokens: np.ndarray, style: np.ndarray, speed: float) -> np.ndarray:
         torch = self._torch
-        model = self._model
-        if model is None:
-            raise RuntimeError("the torch backend is closed")
-        ids = np.zeros((1, len(tokens) + 2), dtype=np.int64)
-        ids[0, 1:-1] = tokens
-        input_ids = torch.from_numpy(ids).to(self.device)
-        ref_s = torch.from_numpy(np.asarray(style, dtype=np.float32).reshape(1, -1)).to(self.device)
+        model = self._live()
+        input_ids = self._input_ids(tokens)
+        ref_s = self._tensor(np.asarray(style).reshape(1, -1))
         with self._lock, torch.inference_mode():
             audio, _ = model.forward_with_tokens(input_ids, ref_s, float(speed))
             return audio.float().reshape(-1).cpu().numpy()
+
+    def _live(self) -> Any:
+        model = self._model
+        if model is None:
+            raise RuntimeError("the torch backend is closed")
+        return model
 
     def _input_ids(self, tokens: np.ndarray) -> Any:
         ids = np.zeros((1, len(tokens) + 2), dtype=np.int64)
@@ -130,9 +132,7 @@ class TorchBackend:
     def front(self, tokens: np.ndarray, style: np.ndarray, speed: float) -> Front:
         """KModel.forward_with_tokens up to the decoder's inputs (its steps, in its order)."""
         torch = self._torch
-        model = self._model
-        if model is None:
-            raise RuntimeError("the torch backend is closed")
+        model = self._live()
         input_ids = self._input_ids(tokens)
         ref_s = self._tensor(np.asarray(style).reshape(1, -1))
         with self._lock, torch.inference_mode():
@@ -160,9 +160,7 @@ class TorchBackend:
     def decode(self, front: Front, start: int, end: int,
                phase: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         torch = self._torch
-        model = self._model
-        if model is None:
-            raise RuntimeError("the torch backend is closed")
+        model = self._live()
         features = self._tensor(front.features[None, :, start:end])
         f0 = self._tensor(front.f0[None, 2 * start:2 * end])
         noise = self._tensor(front.noise[None, 2 * start:2 * end])

@@ -95,10 +95,7 @@ class KokoroModel:
         tokens = self.tokenize(phonemes)
         if tokens.size == 0:
             return np.zeros(0, dtype=np.float32)
-        if tokens.size > STYLE_ROWS:
-            raise ValueError(f"{tokens.size} phonemes exceed Kokoro's limit of {STYLE_ROWS}")
-        style = pack[tokens.size - 1].reshape(-1)
-        return self.backend.synthesize(tokens, style, speed)
+        return self.backend.synthesize(tokens, _style(tokens, pack), speed)
 
     def front(self, phonemes: str, pack: np.ndarray, speed: float,
               cap_silence: bool = True) -> tuple[Front, np.ndarray, int]:
@@ -111,11 +108,9 @@ class KokoroModel:
         sentences come from audio.sentence_silence).
         """
         tokens = self.tokenize(phonemes)
-        if tokens.size > STYLE_ROWS:
-            raise ValueError(f"{tokens.size} phonemes exceed Kokoro's limit of {STYLE_ROWS}")
         backend = self.backend
         assert isinstance(backend, WindowedBackend)
-        front = backend.front(tokens, pack[max(tokens.size, 1) - 1].reshape(-1), speed)
+        front = backend.front(tokens, _style(tokens, pack), speed)
         if cap_silence:
             front = front.select(self._keep(tokens, front.durations))
         ends = np.cumsum(front.durations)
@@ -164,6 +159,13 @@ def load_model(spec: ModelSpec) -> KokoroModel:
                  backend.name, backend.device, len(voices), bundle.root,
                  time.perf_counter() - started)
     return model
+
+
+def _style(tokens: np.ndarray, pack: np.ndarray) -> np.ndarray:
+    """The voice's style vector for a piece of this many phonemes (Kokoro: one row a length)."""
+    if tokens.size > STYLE_ROWS:
+        raise ValueError(f"{tokens.size} phonemes exceed Kokoro's limit of {STYLE_ROWS}")
+    return pack[max(tokens.size, 1) - 1].reshape(-1)
 
 
 def _start_backend(spec: ModelSpec, bundle: Bundle) -> Backend:
