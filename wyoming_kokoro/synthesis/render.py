@@ -32,7 +32,7 @@ PHONEME_CACHE_BYTES = 1 << 20
 RENDERING = "pieces-1"
 """How a piece's audio is made beyond its key (trimming, fades): part of every cache key, so a
 change in it never plays audio made the old way. Bump it with any such change."""
-WINDOWED = "windows-3"  # the same for sentences decoded in windows (engine/windows.py)
+WINDOWED = "windows-4"  # the same for sentences decoded in windows (engine/windows.py)
 
 
 @dataclass(frozen=True)
