@@ -46,6 +46,7 @@ def test_every_config_key_is_documented_in_config_yaml():
         ("model:\n  backend: tensorflow\n", "model.backend: must be one of onnx, torch"),
         ("model:\n  threads: two\n", "model.threads: must be a number, got 'two'"),
         ("model:\n  threads: 1.5\n", "model.threads: must be a whole number"),
+        ("model:\n  decoder: fp16\n", "model.decoder: must be one of auto, int8, float"),
         ("audio:\n  sentence_silence: -1\n", "audio.sentence_silence: must be between 0"),
         ("text:\n  fallback_language: english\n", "text.fallback_language: must be one of"),
         ("server: [1, 2]\n", "server: must be a mapping, got list"),

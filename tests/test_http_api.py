@@ -78,8 +78,10 @@ def test_health_reports_the_loaded_model_backend_and_uptime(http_server):
     assert response.status_code == 200
     health = response.json()
     assert health["status"] == "ok"
+    decoder = health["model"].pop("decoder")
     assert health["model"] == {"loaded": True, "name": "kokoro-v1.0-int8-ja", "backend": "onnx",
                                "device": "cpu", "sample_rate": 24000}
+    assert decoder in ("int8", "float")  # model.decoder auto: the faster on this machine
     assert health["uptime_s"] > 0
     assert health["wyoming_uri"] == http_server.uri
 

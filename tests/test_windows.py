@@ -17,6 +17,7 @@ from wyoming_kokoro.config import load_config
 from wyoming_kokoro.engine.base import HARMONICS, SAMPLES_PER_FRAME, Front
 from wyoming_kokoro.engine.onnx import OnnxBackend
 from wyoming_kokoro.engine.windows import (
+    BACKGROUND_WINDOW,
     CONTEXT,
     FRAME_SECONDS,
     MAX_WINDOW,
@@ -213,7 +214,20 @@ def test_the_first_window_is_small_and_the_schedule_never_starves():
 def test_a_reply_already_behind_gets_the_largest_windows():
     rendering = Rendering(Clockwork(), fake_front(400), Fixed(base=0.05, per_frame=0.01))
     assert rendering.frames_for(0.0) == MAX_WINDOW
-    assert rendering.opening(math.inf) == MAX_WINDOW
+
+
+def test_work_nobody_listens_to_yet_comes_in_short_windows():
+    """Prerendering (no deadline) must not hold the decoder long when a reply arrives."""
+    rendering = Rendering(Clockwork(), fake_front(400), Fixed(base=0.05, per_frame=0.01))
+    sizes = [rendering.opening(math.inf)]
+    rendering.next(sizes[0])
+    while not rendering.finished:
+        before = rendering.done
+        rendering.next(rendering.frames_for(math.inf))
+        sizes.append(rendering.done - before)
+    assert sizes[0] == BACKGROUND_WINDOW < MAX_WINDOW
+    assert max(sizes) <= BACKGROUND_WINDOW + MIN_WINDOW  # a short tail may join the last one
+    assert sum(sizes) == 400
 
 
 def test_a_reply_that_others_wait_behind_opens_with_the_smallest_window():

@@ -36,7 +36,7 @@ _HTTP_RESTART_KEYS = ("enabled", "host", "port", "ingress_port", "ingress_host")
 def model_spec(config: Config) -> ModelSpec:
     m = config.model
     return ModelSpec(bundle=m.bundle, backend=m.backend, device=m.device, threads=m.threads,
-                     cache_dir=m.cache_dir)
+                     cache_dir=m.cache_dir, decoder=m.decoder)
 
 
 @dataclass(frozen=True)

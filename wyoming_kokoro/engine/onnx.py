@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
+import platform
+import time
 from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
 
+from ..fsutil import write_atomic
 from .base import HARMONICS, Front
-from .onnx_split import F0, FEATURES, FRONT_OUTPUTS, NOISE, PHASE, NotSplittable, split_model
+from .onnx_split import (
+    F0,
+    FEATURES,
+    FRONT_OUTPUTS,
+    NOISE,
+    PHASE,
+    NotSplittable,
+    SplitGraphs,
+    decoder_feeds,
+    probe,
+    split_model,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -22,13 +38,18 @@ both backends sound alike and a hot swap does not change the volume."""
 
 class OnnxBackend:
     """Sessions for the FRONT and the DECODER when the graph splits (see ``onnx_split.py``),
-    else one session for the whole graph (``windowed`` False)."""
+    else one session for the whole graph (``windowed`` False).
+
+    ``decoder`` picks the DECODER: ``int8`` (as exported), ``float`` (the vocoder in float,
+    ``onnx_rewrite.py``) or ``auto``: the one measured faster on this machine (once; the
+    verdict is kept beside the split, per CPU, thread count and onnxruntime version).
+    ``precision`` says which one runs (``None`` for a graph that does not split)."""
 
     name = "onnx"
     device = "cpu"
 
     def __init__(self, model_path: Path, threads: int = 0, sha256: str | None = None,
-                 cache_dir: Path | None = None) -> None:
+                 cache_dir: Path | None = None, decoder: str = "auto") -> None:
         self._options = _session_options(threads)
         self._run_options = ort.RunOptions()
         self._run_options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
@@ -39,10 +60,11 @@ class OnnxBackend:
             except NotSplittable as err:
                 _LOGGER.info("%s: decoding whole pieces, not windows (%s)", model_path.name, err)
         self._whole = None
+        self.precision: str | None = None
         if graphs is not None:
             try:
                 self._front = self._session(graphs.front)
-                self._decoder = self._session(graphs.decoder)
+                self.precision, self._decoder = self._pick_decoder(graphs, decoder)
             except Exception as err:  # a damaged cache entry: the whole graph still works
                 _LOGGER.warning("%s: cannot load the split graphs in %s (%s); decoding whole "
                                 "pieces", model_path.name, graphs.front.parent, err)
@@ -65,6 +87,32 @@ class OnnxBackend:
     def _session(self, path: Path) -> ort.InferenceSession:
         return ort.InferenceSession(str(path), sess_options=self._options,
                                     providers=["CPUExecutionProvider"])
+
+    def _pick_decoder(self, graphs: SplitGraphs,
+                      wanted: str) -> tuple[str, ort.InferenceSession]:
+        if graphs.float_decoder is None or wanted == "int8":
+            if wanted == "float":
+                _LOGGER.warning("model.decoder float: this graph has no float DECODER; int8")
+            return "int8", self._session(graphs.decoder)
+        if wanted == "float":
+            return "float", self._session(graphs.float_decoder)
+        verdict = graphs.front.parent / f"faster-{_machine(self._options)}.json"
+        try:
+            times = json.loads(verdict.read_text())
+            faster = min(("int8", "float"), key=lambda name: float(times[name]))
+            return faster, self._session(graphs.float_decoder if faster == "float"
+                                         else graphs.decoder)
+        except (OSError, ValueError, TypeError, KeyError):
+            pass  # not measured on this machine yet
+        sessions = {"int8": self._session(graphs.decoder),
+                    "float": self._session(graphs.float_decoder)}
+        times = _time_decoders(self._front, sessions)
+        faster = min(times, key=lambda name: times[name])
+        write_atomic(verdict, [json.dumps(times).encode()])
+        _LOGGER.info("DECODER: %s is the faster here (int8 %.0f ms, float %.0f ms for %d "
+                     "frames; model.decoder: auto)", faster, times["int8"], times["float"],
+                     PROBE_FRAMES)
+        return faster, sessions[faster]
 
     def _feeds(self, tokens: np.ndarray, style: np.ndarray, speed: float) -> dict:
         padded = np.zeros((1, len(tokens) + 2), dtype=np.int64)
@@ -104,6 +152,42 @@ class OnnxBackend:
 
     def close(self) -> None:
         self._whole = self._front = self._decoder = None
+
+
+PROBE_FRAMES = 32  # decoded per timing run: about a first window's size
+
+
+def _time_decoders(front: ort.InferenceSession,
+                   sessions: dict[str, ort.InferenceSession]) -> dict[str, float]:
+    """Median ms per run of each DECODER on the probe's first frames (interleaved: a noisy
+    machine slows both alike)."""
+    feeds = decoder_feeds(front, probe(front))
+    feeds[FEATURES] = feeds[FEATURES][:, :, :PROBE_FRAMES]
+    feeds[F0], feeds[NOISE] = feeds[F0][:, :2 * PROBE_FRAMES], feeds[NOISE][:, :2 * PROBE_FRAMES]
+    runs: dict[str, list[float]] = {name: [] for name in sessions}
+    for round_ in range(4):
+        for name, session in sessions.items():
+            started = time.perf_counter()
+            session.run(None, feeds)
+            if round_:  # the first is a warm-up
+                runs[name].append(1000 * (time.perf_counter() - started))
+    return {name: round(float(np.median(times)), 1) for name, times in runs.items()}
+
+
+def _machine(options: ort.SessionOptions) -> str:
+    """What the decoders' speeds depend on: CPU, cores, threads, onnxruntime."""
+    facts = [f"arch={platform.machine()}", f"cores={os.cpu_count()}",
+             f"threads={options.intra_op_num_threads}", f"onnxruntime={ort.__version__}"]
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            facts.extend(sorted({line.strip() for line in info
+                                 if line.split(":")[0].strip().lower() in _CPU_KEYS}))
+    except OSError:
+        facts.append(platform.processor())
+    return hashlib.sha256("|".join(facts).encode()).hexdigest()[:12]
+
+
+_CPU_KEYS = {"vendor_id", "cpu family", "model", "model name", "cpu implementer", "cpu part"}
 
 
 def _session_options(threads: int) -> ort.SessionOptions:

@@ -3,26 +3,31 @@
 The cut is by tensor name, bit-exact (the pair reproduces the whole graph; checked once when the
 pair is derived). The DECODER gains an input ``phase`` added to the harmonic source's cumulative
 phase and an output ``phase_steps``, that cumulative phase before the offset, so consecutive
-windows continue each other's sine waves. Derived once per model (key: its sha256) into the cache
-directory; a graph without these tensors is not split, and the backend renders whole pieces.
+windows continue each other's sine waves. Beside it goes a second DECODER with the vocoder's
+convolutions in float (``onnx_rewrite``), checked against the first by its spectrum. Derived once
+per model (key: its sha256) into the cache directory; a graph without these tensors is not
+split, and the backend renders whole pieces.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ..fsutil import write_atomic
+from .onnx_rewrite import NotRewritable, float_generator
 
 _LOGGER = logging.getLogger(__name__)
 
-SPLIT_VERSION = "1"
+SPLIT_VERSION = "2"
 FEATURES = "/encoder/MatMul_1_output_0"  # [1, 512, F]
 F0 = "/encoder/Reshape_output_0"  # [1, 2F]
 NOISE = "/encoder/Reshape_1_output_0"  # [1, 2F]
@@ -32,6 +37,7 @@ PHASE = "phase"  # DECODER input: [1, 1, 9] cycles
 PHASE_STEPS = "phase_steps"  # DECODER output: [1, 2F, 9] cumulative cycles
 FRONT_OUTPUTS = (FEATURES, F0, NOISE, DURATIONS)
 TOLERANCE = 1e-4  # largest sample difference accepted (observed: 0)
+FLOAT_TOLERANCE_DB = 4.0  # largest log-spectral distance of the float DECODER (observed: 1.7)
 
 
 class NotSplittable(Exception):
@@ -41,7 +47,8 @@ class NotSplittable(Exception):
 @dataclass(frozen=True)
 class SplitGraphs:
     front: Path
-    decoder: Path
+    decoder: Path  # int8, as exported
+    float_decoder: Path | None  # the vocoder in float; None where the rewrite did not apply
 
 
 def split_model(model_path: Path, sha256: str, cache_dir: Path) -> SplitGraphs:
@@ -50,9 +57,12 @@ def split_model(model_path: Path, sha256: str, cache_dir: Path) -> SplitGraphs:
     Raises NotSplittable for a graph this split does not know.
     """
     root = cache_dir / "split" / f"{sha256[:16]}-v{SPLIT_VERSION}"
-    graphs = SplitGraphs(root / "front.onnx", root / "decoder.onnx")
+    graphs = SplitGraphs(root / "front.onnx", root / "decoder.onnx", root / "decoder-float.onnx")
     if graphs.decoder.is_file() and graphs.front.is_file():
-        return graphs
+        return _found(graphs)
+    for older in root.parent.glob(f"{sha256[:16]}-v*"):  # an earlier version's pair
+        if older != root:
+            shutil.rmtree(older, ignore_errors=True)
     started = time.perf_counter()
     # In a child process: parsing the graph with onnx holds ~100 MB that the server's heap
     # would keep for good.
@@ -62,9 +72,16 @@ def split_model(model_path: Path, sha256: str, cache_dir: Path) -> SplitGraphs:
         raise NotSplittable(done.stdout.strip() or "not splittable")
     if done.returncode != 0 or not graphs.decoder.is_file():
         raise NotSplittable(f"deriving the split failed: {done.stderr.strip()[-400:]}")
-    _LOGGER.info("Split %s into FRONT and DECODER in %.1f s (cached in %s)", model_path.name,
-                 time.perf_counter() - started, root)
-    return graphs
+    _LOGGER.info("Split %s into FRONT and DECODER in %.1f s (cached in %s)%s", model_path.name,
+                 time.perf_counter() - started, root,
+                 f"; {done.stdout.strip()}" if done.stdout.strip() else "")
+    return _found(graphs)
+
+
+def _found(graphs: SplitGraphs) -> SplitGraphs:
+    floated = graphs.float_decoder
+    return graphs if floated is not None and floated.is_file() else replace(graphs,
+                                                                           float_decoder=None)
 
 
 NOT_SPLITTABLE = 3  # the child's exit code for a graph this split does not know
@@ -76,8 +93,24 @@ def derive_into(model_path: Path, root: Path) -> None:
     difference = verify(model_path, front, decoder)
     if difference > TOLERANCE:
         raise NotSplittable(f"FRONT + DECODER differ from the whole graph by {difference:.2g}")
+    try:
+        floated = float_decoder(decoder)
+        distance = spectral_distance(front, decoder, floated)
+        if distance > FLOAT_TOLERANCE_DB:
+            raise NotRewritable(f"{distance:.1f} dB from the int8 DECODER")
+        write_atomic(root / "decoder-float.onnx", [floated])
+        print(f"float DECODER {distance:.1f} dB from the int8 one")
+    except Exception as err:  # an optional speed-up: the int8 pair serves without it
+        print(f"no float DECODER: {type(err).__name__}: {err}")  # the parent logs it
     write_atomic(root / "front.onnx", [front])
     write_atomic(root / "decoder.onnx", [decoder])  # last: its presence says the pair is complete
+
+
+def float_decoder(decoder: bytes) -> bytes:
+    """The serialized DECODER with its vocoder in float (``onnx_rewrite``)."""
+    import onnx
+
+    return float_generator(onnx.load_from_string(decoder)).SerializeToString()
 
 
 def derive(model_path: Path) -> tuple[bytes, bytes]:
@@ -121,29 +154,59 @@ def derive(model_path: Path) -> tuple[bytes, bytes]:
     return front.SerializeToString(), decoder.SerializeToString()
 
 
-def verify(model_path: Path, front_graph: bytes, decoder_graph: bytes) -> float:
-    """Largest sample difference between the whole graph and FRONT + DECODER on a probe."""
+def _sessions(*graphs: bytes | str) -> list[Any]:
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.log_severity_level = 3
-    sessions = [ort.InferenceSession(graph, sess_options=options,
-                                     providers=["CPUExecutionProvider"])
-                for graph in (str(model_path), front_graph, decoder_graph)]
-    whole, front, decoder = sessions
-    inputs = {i.name: i for i in whole.get_inputs()}
+    return [ort.InferenceSession(graph, sess_options=options, providers=["CPUExecutionProvider"])
+            for graph in graphs]
+
+
+def probe(session: Any) -> dict[str, np.ndarray]:
+    """Inputs for the whole graph or the FRONT: 40 tokens, a style, speed 1."""
+    inputs = {i.name: i for i in session.get_inputs()}
     tokens = "tokens" if "tokens" in inputs else "input_ids"
     speed_type = np.int32 if "int32" in inputs["speed"].type else np.float32
-    probe = {tokens: np.array([[0, *range(43, 83), 0]], dtype=np.int64),
-             "style": np.linspace(-0.3, 0.3, 256, dtype=np.float32).reshape(1, 256),
-             "speed": np.array([1], dtype=speed_type)}
-    expected = whole.run(None, probe)[0].reshape(-1)
-    features, f0, noise, _ = front.run(list(FRONT_OUTPUTS), probe)
-    got = decoder.run(None, {FEATURES: features, F0: f0, NOISE: noise, "style": probe["style"],
-                             PHASE: np.zeros((1, 1, 9), np.float32)})[0].reshape(-1)
+    return {tokens: np.array([[0, *range(43, 83), 0]], dtype=np.int64),
+            "style": np.linspace(-0.3, 0.3, 256, dtype=np.float32).reshape(1, 256),
+            "speed": np.array([1], dtype=speed_type)}
+
+
+def decoder_feeds(front: Any, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The DECODER's inputs for all the frames the FRONT gives for ``inputs``."""
+    features, f0, noise, _ = front.run(list(FRONT_OUTPUTS), inputs)
+    return {FEATURES: features, F0: f0, NOISE: noise, "style": inputs["style"],
+            PHASE: np.zeros((1, 1, 9), np.float32)}
+
+
+def verify(model_path: Path, front_graph: bytes, decoder_graph: bytes) -> float:
+    """Largest sample difference between the whole graph and FRONT + DECODER on a probe."""
+    whole, front, decoder = _sessions(str(model_path), front_graph, decoder_graph)
+    inputs = probe(whole)
+    expected = whole.run(None, inputs)[0].reshape(-1)
+    got = decoder.run(None, decoder_feeds(front, inputs))[0].reshape(-1)
     if expected.shape != got.shape:
         return float("inf")
     return float(np.max(np.abs(expected - got)))
+
+
+def spectral_distance(front_graph: bytes, decoder_graph: bytes, other_graph: bytes) -> float:
+    """Mean log-spectral distance (dB) between two DECODERs' audio on the probe: what a broken
+    rewrite changes by tens of dB and activation rounding by about one or two."""
+    front, decoder, other = _sessions(front_graph, decoder_graph, other_graph)
+    feeds = decoder_feeds(front, probe(front))
+    a, b = (session.run(None, feeds)[0].reshape(-1) for session in (decoder, other))
+    if a.shape != b.shape:
+        return float("inf")
+    return float(np.mean(np.abs(_log_spectrum(a) - _log_spectrum(b))))
+
+
+def _log_spectrum(samples: np.ndarray, size: int = 1024, hop: int = 256) -> np.ndarray:
+    count = 1 + max(samples.size - size, 0) // hop
+    frames = np.lib.stride_tricks.sliding_window_view(np.pad(samples, (0, size)), size)[::hop]
+    power = np.abs(np.fft.rfft(frames[:count] * np.hanning(size), axis=1)) ** 2
+    return np.maximum(10 * np.log10(power + 1e-10), -80.0)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,8 @@ FADE_OUT = 240  # samples (10 ms) faded at the sentence's end: it is cut inside 
 FADE_IN = 120  # samples (5 ms) faded in when the sentence starts inside its leading pad
 MIN_WINDOW = 16
 MAX_WINDOW = 160  # 4 s of audio: the decoder's working memory is bounded by this
+BACKGROUND_WINDOW = 48  # when nobody listens yet (prerendering): a reply that arrives meanwhile
+# waits for at most one such window (~0.5 s on 2 cores; a 160-frame one made it wait 1.2 s)
 MARGIN = 1.3  # a window must be ready this many times sooner than its audio is needed
 GAP_SLACK = 0.4  # a cut may move this share of a window earlier to land in a word gap
 
@@ -134,7 +136,7 @@ class Rendering:
         if crowded and buffered <= 0:
             return min(self.remaining, MIN_WINDOW)
         if not math.isfinite(buffered):
-            return min(self.remaining, MAX_WINDOW)
+            return min(self.remaining, BACKGROUND_WINDOW)
         return max(self.first_frames(buffered),
                    min(self.remaining, MAX_WINDOW, self._fits(buffered)))
 
@@ -153,7 +155,7 @@ class Rendering:
 
     def _fits(self, seconds: float) -> int:
         if not math.isfinite(seconds):
-            return MAX_WINDOW
+            return BACKGROUND_WINDOW
         return self.costs.frames_within(seconds / MARGIN) - 2 * CONTEXT
 
     def frames_for(self, buffered: float) -> int:

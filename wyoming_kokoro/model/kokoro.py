@@ -41,17 +41,20 @@ class ModelInfo:
     backend: str
     device: str
     sample_rate: int
+    decoder: str = "native"  # the ONNX DECODER's precision (int8, float); "native" elsewhere
 
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """What to load: a bundle directory (None = embedded), a backend, device and threads."""
+    """What to load: a bundle directory (None = embedded), a backend, device and threads, and
+    the ONNX DECODER's precision (engine/onnx.py)."""
 
     bundle: Path | None
     backend: str
     device: str = "auto"
     threads: int = 0
     cache_dir: Path | None = None
+    decoder: str = "auto"
 
     def describe(self) -> str:
         where = str(self.bundle) if self.bundle else "embedded"
@@ -80,11 +83,17 @@ class KokoroModel:
             getattr(self.backend, "windowed", False))
 
     @property
+    def precision(self) -> str:
+        """The decoder's arithmetic where the backend has a choice (ONNX: int8 or float)."""
+        return getattr(self.backend, "precision", None) or "native"
+
+    @property
     def name(self) -> str:
         return self.bundle.name
 
     def info(self) -> ModelInfo:
-        return ModelInfo(self.name, self.backend.name, self.backend.device, self.sample_rate)
+        return ModelInfo(self.name, self.backend.name, self.backend.device, self.sample_rate,
+                         self.precision)
 
     def tokenize(self, phonemes: str) -> np.ndarray:
         ids = [self.vocab[ch] for ch in phonemes if ch in self.vocab]
@@ -174,7 +183,7 @@ def _start_backend(spec: ModelSpec, bundle: Bundle) -> Backend:
 
         path = bundle.require("onnx")
         return OnnxBackend(path, threads=spec.threads, sha256=bundle.files.get(path.name),
-                           cache_dir=spec.cache_dir or default_cache_dir())
+                           cache_dir=spec.cache_dir or default_cache_dir(), decoder=spec.decoder)
     if spec.backend == "torch":
         return _start_torch(spec, bundle)
     raise BundleError(f"unknown backend {spec.backend!r}")

@@ -105,8 +105,8 @@ class Renderer:
         urgent work of all replies first.
         """
         windowed = model.windowed
-        rendering = (f"{WINDOWED}-{'capped' if cap_silence else 'full'}" if windowed
-                     else RENDERING)
+        rendering = (f"{WINDOWED}-{model.precision}-{'capped' if cap_silence else 'full'}"
+                     if windowed else RENDERING)
         key = CacheKey.of(model, voice, phonemes, round(speed, 4), ends_sentence, rendering)
         pcm = self.audio.get(key.digest)
         disk = self.disk

@@ -42,6 +42,7 @@ async def health(request: web.Request) -> web.Response:
             "backend": model.backend if model else None,
             "device": model.device if model else None,
             "sample_rate": model.sample_rate if model else None,
+            "decoder": model.decoder if model else None,
         },
         "wyoming_uri": service.config.server.uri,
         "requests_active": stats.requests_active,

@@ -78,7 +78,7 @@ def _schemas(config: Config) -> dict[str, Any]:
             "status": {"type": "string", "enum": ["ok", "loading"]}, "version": _STR,
             "uptime_s": _NUM,
             "model": _obj({"loaded": _BOOL, "name": _NSTR, "backend": _NSTR, "device": _NSTR,
-                           "sample_rate": {"type": ["integer", "null"]}}),
+                           "sample_rate": {"type": ["integer", "null"]}, "decoder": _NSTR}),
             "wyoming_uri": _STR, "requests_active": _INT, "queue_pending": _INT,
             "reloads": _INT,
             "cache": {"type": "object", "description": "phrase cache tiers (memory, disk)",

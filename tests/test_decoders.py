@@ -1,0 +1,124 @@
+"""The ONNX DECODER's two precisions (engine/onnx_rewrite.py, engine/onnx.py): the float vocoder
+sounds like the int8 one and Whisper hears it as well; a rewrite that changed the arithmetic is
+caught when the split is derived; ``auto`` keeps the measured verdict per machine."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import numpy as np
+import onnx
+import pytest
+
+from wyoming_kokoro.engine import onnx as onnx_engine
+from wyoming_kokoro.engine.onnx import OnnxBackend
+from wyoming_kokoro.engine.onnx_rewrite import GENERATOR
+from wyoming_kokoro.engine.onnx_split import FLOAT_TOLERANCE_DB, spectral_distance, split_model
+from wyoming_kokoro.engine.windows import whole
+from wyoming_kokoro.model.embedded import embedded_bundle
+from wyoming_kokoro.model.kokoro import ModelSpec, load_model
+from wyoming_kokoro.text.g2p import G2P
+
+from .asr import corpus_word_error_rate
+from .support.logmel import distance
+
+SENTENCES = [
+    ("jm_kumo", "The upstairs bathroom fan will run for ten minutes."),
+    ("jf_alpha", "Your package was delivered to the front porch this morning."),
+    ("jm_kumo", "Battery levels are low on the hallway motion sensor."),
+]
+
+
+@pytest.fixture(scope="module")
+def models(cache_dir):
+    loaded = {precision: load_model(ModelSpec(bundle=None, backend="onnx", cache_dir=cache_dir,
+                                              decoder=precision))
+              for precision in ("int8", "float")}
+    yield loaded
+    for model in loaded.values():
+        model.close()
+
+
+@pytest.fixture(scope="module")
+def graphs(cache_dir):
+    bundle = embedded_bundle(cache_dir)
+    path = bundle.require("onnx")
+    return split_model(path, bundle.files[path.name], cache_dir)
+
+
+def pcm(samples: np.ndarray) -> bytes:
+    return (np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes()
+
+
+def test_each_precision_runs_the_decoder_it_names(models):
+    assert {name: model.backend.precision for name, model in models.items()} == {
+        "int8": "int8", "float": "float"}
+    assert models["float"].info().decoder == "float"
+
+
+def test_the_float_vocoder_sounds_like_the_int8_one_and_is_heard_as_well(cache_dir, models,
+                                                                         whisper):
+    g2p = G2P(cache_dir)
+    heard: dict[str, list[tuple[str, str]]] = {"int8": [], "float": []}
+    for voice, text in SENTENCES:
+        audio = {}
+        for name, model in models.items():
+            front, _, _ = model.front(g2p("en-us", text), model.voices[voice], 1.0)
+            audio[name] = whole(model.backend, front)
+            heard[name].append((text, whisper(pcm(audio[name]), 24_000)))
+        assert audio["int8"].size == audio["float"].size
+        # The int8 model's own floor (a 0.1 % input change) is ~1.7 dB; measured here ~1.2.
+        assert distance(audio["int8"], audio["float"]) < 2.5, text
+    assert corpus_word_error_rate(heard["float"]) <= corpus_word_error_rate(heard["int8"]) + 0.05
+
+
+def test_the_rewrite_leaves_no_quantized_convolution_in_the_vocoder(graphs):
+    decoder = onnx.load(str(graphs.float_decoder))
+    vocoder = Counter(n.op_type for n in decoder.graph.node if n.name.startswith(GENERATOR))
+    assert vocoder["ConvInteger"] == 0
+    assert vocoder["Conv"] >= 50 and vocoder["Pow"] == 0
+    before = Counter(n.op_type for n in onnx.load(str(graphs.decoder)).graph.node)
+    assert before["ConvInteger"] > vocoder["Conv"]  # the 1024-channel blocks stay int8
+
+
+def test_a_rewrite_that_changed_the_arithmetic_would_be_refused(graphs):
+    front, int8, floated = (p.read_bytes() for p in (graphs.front, graphs.decoder,
+                                                       graphs.float_decoder))
+    assert spectral_distance(front, int8, floated) < FLOAT_TOLERANCE_DB
+    broken = onnx.load_from_string(floated)  # as if the rewrite forgot the dilations
+    for node in broken.graph.node:
+        if node.op_type == "Conv" and node.name.endswith("_2d"):  # the rewritten ones
+            attributes = {a.name: a for a in node.attribute}
+            width = attributes["kernel_shape"].ints[1]
+            attributes["dilations"].ints[:] = [1, 1]
+            attributes["pads"].ints[:] = [0, (width - 1) // 2, 0, (width - 1) // 2]
+    assert spectral_distance(front, int8, broken.SerializeToString()) > FLOAT_TOLERANCE_DB
+
+
+def test_auto_measures_once_per_machine_and_keeps_the_verdict(cache_dir, graphs, monkeypatch):
+    bundle = embedded_bundle(cache_dir)
+    path = bundle.require("onnx")
+
+    def backend() -> OnnxBackend:
+        return OnnxBackend(path, threads=1, sha256=bundle.files[path.name], cache_dir=cache_dir)
+
+    for old in graphs.front.parent.glob("faster-*.json"):
+        old.unlink()
+    measured = backend()
+    (verdict,) = graphs.front.parent.glob("faster-*.json")
+    times = json.loads(verdict.read_text())
+    assert measured.precision == min(times, key=lambda name: times[name])
+    assert set(times) == {"int8", "float"} and all(t > 0 for t in times.values())
+
+    def no_timing(*args):
+        raise AssertionError("measured again")
+
+    monkeypatch.setattr(onnx_engine, "_time_decoders", no_timing)
+    for faster, slower in (("int8", "float"), ("float", "int8")):
+        verdict.write_text(json.dumps({faster: 100.0, slower: 200.0}))
+        assert backend().precision == faster
+    monkeypatch.undo()
+    monkeypatch.setattr(onnx_engine, "_machine", lambda options: "another-cpu")
+    backend()  # another machine measures for itself
+    assert (graphs.front.parent / "faster-another-cpu.json").is_file()
