@@ -184,6 +184,11 @@ def test_model_swap_answers_when_done_and_keeps_the_old_model_on_failure(http_se
         assert body["changed"] == ["model.threads"]
         assert body["model"]["backend"] == "onnx"
         assert get(http_server, "/config").json()["model"]["threads"] == 1
+        response = post(http_server, "/model", headers=auth(TOKEN), json={"decoder": "int8"})
+        assert response.status_code == 200, response.text
+        assert response.json()["changed"] == ["model.decoder"]
+        assert response.json()["model"]["decoder"] == "int8"
+        assert get(http_server, "/health").json()["model"]["decoder"] == "int8"
 
         missing = tmp_path / "no-such-bundle"
         response = post(http_server, "/model", headers=auth(TOKEN), json={"bundle": str(missing)})
@@ -196,6 +201,7 @@ def test_model_swap_answers_when_done_and_keeps_the_old_model_on_failure(http_se
 
         for body, message in (({"backend": "tensorflow"}, "model.backend: must be one of"),
                               ({"threads": 257}, "model.threads: must be between 0 and 256"),
+                              ({"decoder": "fp16"}, "model.decoder: must be one of"),
                               ({"colour": "blue"}, "unknown key 'colour'"),
                               ([1], "must be a JSON object")):
             response = post(http_server, "/model", headers=auth(TOKEN), json=body)
@@ -209,11 +215,11 @@ def test_model_swap_answers_when_done_and_keeps_the_old_model_on_failure(http_se
             assert f"at most {cores}" in error_of(response)["message"]
     finally:
         assert post(http_server, "/model", headers=auth(TOKEN),
-                    json={"threads": 0}).status_code == 200
+                    json={"threads": 0, "decoder": "auto"}).status_code == 200
     after = metrics(http_server)
     swaps = "kokoro_model_swaps"
     assert (sample(after, swaps, "_total", outcome="ok")
-            - sample(before, swaps, "_total", outcome="ok")) == 2
+            - sample(before, swaps, "_total", outcome="ok")) == 3
     assert (sample(after, swaps, "_total", outcome="failed")
             - sample(before, swaps, "_total", outcome="failed")) == 1
 

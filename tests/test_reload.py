@@ -23,13 +23,16 @@ voices:
 mixes: {mixes}
 model:
   threads: {threads}
+  decoder: {decoder}
   bundle: {bundle}
 """
 TEXT = "The washing machine has finished and the dryer is running."
 
 
-def config_text(speed=1.0, mixes="{}", threads=0, bundle="", watch="true") -> str:
-    return BASE.format(speed=speed, mixes=mixes, threads=threads, bundle=bundle, watch=watch)
+def config_text(speed=1.0, mixes="{}", threads=0, bundle="", watch="true",
+                decoder="auto") -> str:
+    return BASE.format(speed=speed, mixes=mixes, threads=threads, bundle=bundle, watch=watch,
+                       decoder=decoder)
 
 
 class Reloading:
@@ -172,16 +175,16 @@ def test_a_model_change_swaps_the_model_under_load_without_errors(reloading):
         nonlocal swapping
         clients = [asyncio.create_task(client()) for _ in range(3)]
         verdicts = []
-        for threads in (1, 2):
+        for change in ({"threads": 1}, {"threads": 1, "decoder": "int8"}):
             await asyncio.sleep(0.5)
-            verdicts.append(await asyncio.to_thread(reloading.write,
-                                                    config_text(threads=threads)))
+            verdicts.append(await asyncio.to_thread(reloading.write, config_text(**change)))
         swapping = False
         await asyncio.gather(*clients)
         return verdicts
 
     verdicts = asyncio.run(scenario())
-    assert all("Config reloaded (file changed): model.threads" in v for v in verdicts), verdicts
+    assert "Config reloaded (file changed): model.threads" in verdicts[0], verdicts
+    assert "Config reloaded (file changed): model.decoder" in verdicts[1], verdicts
     assert results and all(r.error is None and r.seconds > 1.0 for r in results)
     assert reloading.server.log.count("Releasing model") >= 2  # the old models were let go
 

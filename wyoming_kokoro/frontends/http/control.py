@@ -19,7 +19,7 @@ from .errors import ApiError
 from .keys import CONTROL, METRICS, SERVICE, TASKS, read_json
 
 REDACTED = "<redacted>"
-SWAPPABLE = ("backend", "bundle", "device", "threads")
+SWAPPABLE = ("backend", "bundle", "device", "threads", "decoder")
 
 
 def max_threads() -> int:
@@ -133,7 +133,8 @@ async def model(request: web.Request) -> web.Response:
     assert active is not None  # a model serves once the swap is answered
     return web.json_response({
         "ok": True, "message": result.message, "changed": list(result.changed),
-        "model": {"name": active.name, "backend": active.backend, "device": active.device}})
+        "model": {"name": active.name, "backend": active.backend, "device": active.device,
+                  "decoder": active.decoder}})
 
 
 async def metrics(request: web.Request) -> web.Response:

@@ -119,10 +119,13 @@ def _schemas(config: Config) -> dict[str, Any]:
             "threads": {"type": "integer", "minimum": field_of("model.threads")[1]["lo"],
                         "maximum": max_threads(),
                         "description": "0 = all cores; at most the machine's cores"},
+            "decoder": {"type": "string", "enum": _choices("model.decoder"),
+                        "description": "the onnx decoder: int8, float, or auto (the faster "
+                        "here)"},
         }, additionalProperties=False),
         "ModelSwapped": _obj({
             "ok": _BOOL, "message": _STR, "changed": {"type": "array", "items": _STR},
-            "model": _obj({"name": _STR, "backend": _STR, "device": _STR})},
+            "model": _obj({"name": _STR, "backend": _STR, "device": _STR, "decoder": _STR})},
             ("ok", "message", "changed", "model")),
         "Models": _obj({"object": {"const": "list"}, "data": {"type": "array", "items": _obj({
             "id": _STR, "object": {"const": "model"}, "created": _INT, "owned_by": _STR},
