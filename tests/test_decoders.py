@@ -5,6 +5,8 @@ caught when the split is derived; ``auto`` keeps the measured verdict per machin
 from __future__ import annotations
 
 import json
+import logging
+import shutil
 from collections import Counter
 
 import numpy as np
@@ -122,3 +124,19 @@ def test_auto_measures_once_per_machine_and_keeps_the_verdict(cache_dir, graphs,
     monkeypatch.setattr(onnx_engine, "_machine", lambda options: "another-cpu")
     backend()  # another machine measures for itself
     assert (graphs.front.parent / "faster-another-cpu.json").is_file()
+
+
+def test_a_damaged_float_decoder_leaves_the_int8_one_serving_windows(graphs, cache_dir,
+                                                                    tmp_path, caplog):
+    bundle = embedded_bundle(cache_dir)
+    path = bundle.require("onnx")
+    copy = tmp_path / "split" / graphs.front.parent.name
+    shutil.copytree(graphs.front.parent, copy)
+    (copy / graphs.float_decoder.name).write_bytes(b"not a graph")
+    for wanted in ("float", "auto"):
+        with caplog.at_level(logging.WARNING, logger="wyoming_kokoro.engine.onnx"):
+            backend = OnnxBackend(path, threads=1, sha256=bundle.files[path.name],
+                                  cache_dir=tmp_path, decoder=wanted)
+        assert backend.windowed and backend.precision == "int8"
+        assert any("decoding with int8" in r.message for r in caplog.records)
+        caplog.clear()

@@ -90,22 +90,25 @@ class OnnxBackend:
 
     def _pick_decoder(self, graphs: SplitGraphs,
                       wanted: str) -> tuple[str, ort.InferenceSession]:
-        if graphs.float_decoder is None or wanted == "int8":
+        if graphs.float_decoder is None:
             if wanted == "float":
-                _LOGGER.warning("model.decoder float: this graph has no float DECODER; int8")
+                _LOGGER.warning("model.decoder float: no float DECODER for this graph; int8")
+            return "int8", self._session(graphs.decoder)
+        verdict = graphs.front.parent / f"faster-{_machine(self._options)}.json"
+        if wanted == "auto":
+            wanted = _faster(verdict) or "auto"  # "auto" left: not measured here yet
+        floated = None
+        if wanted != "int8":
+            try:
+                floated = self._session(graphs.float_decoder)
+            except Exception as err:  # a damaged optional file: the int8 DECODER serves
+                _LOGGER.warning("cannot load %s (%s); decoding with int8", graphs.float_decoder,
+                                err)
+        if floated is None:
             return "int8", self._session(graphs.decoder)
         if wanted == "float":
-            return "float", self._session(graphs.float_decoder)
-        verdict = graphs.front.parent / f"faster-{_machine(self._options)}.json"
-        try:
-            times = json.loads(verdict.read_text())
-            faster = min(("int8", "float"), key=lambda name: float(times[name]))
-            return faster, self._session(graphs.float_decoder if faster == "float"
-                                         else graphs.decoder)
-        except (OSError, ValueError, TypeError, KeyError):
-            pass  # not measured on this machine yet
-        sessions = {"int8": self._session(graphs.decoder),
-                    "float": self._session(graphs.float_decoder)}
+            return "float", floated
+        sessions = {"int8": self._session(graphs.decoder), "float": floated}
         times = _time_decoders(self._front, sessions)
         faster = min(times, key=lambda name: times[name])
         write_atomic(verdict, [json.dumps(times).encode()])
@@ -155,6 +158,15 @@ class OnnxBackend:
 
 
 PROBE_FRAMES = 32  # decoded per timing run: about a first window's size
+
+
+def _faster(verdict: Path) -> str | None:
+    """The decoder an earlier measurement on this machine found faster, if there is one."""
+    try:
+        times = json.loads(verdict.read_text())
+        return min(("int8", "float"), key=lambda name: float(times[name]))
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
 
 
 def _time_decoders(front: ort.InferenceSession,

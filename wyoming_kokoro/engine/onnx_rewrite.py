@@ -14,7 +14,7 @@ generator (the vocoder: ~90 % of the decoder's time, ~15 M of its parameters):
 
 The 1024-channel blocks before the generator stay int8: they hold most of the weights (float
 would add ~140 MB) for ~10 % of the time. On CPUs with fast int8 dot products and no NCHWc
-(ARM), the int8 DECODER is the faster one; the backend measures which (``onnx_split``).
+(ARM), the int8 DECODER is the faster one; the backend measures which (``onnx.py``).
 Measured on the embedded model (Xeon, 2 cores): 0.80x the int8 decoder's time, 1.2 dB log-mel
 from it (the int8 model's own floor is ~1.7 dB), and Whisper's word errors 0.063 -> 0.011.
 """
@@ -58,9 +58,8 @@ def float_generator(decoder: Any) -> Any:
         return numpy_helper.to_array(weights[name])
 
     added: dict[int, list[Any]] = {}
-    tensors = []
     axis = "generator_float_axis_2"
-    tensors.append(numpy_helper.from_array(np.array([2], np.int64), axis))
+    tensors = [numpy_helper.from_array(np.array([2], np.int64), axis)]
     for index, node in enumerate(graph.node):
         if node.op_type != "ConvInteger" or not node.name.startswith(GENERATOR):
             continue
