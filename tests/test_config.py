@@ -75,6 +75,17 @@ def test_overrides_win_over_the_file_and_snapshots_are_immutable(tmp_path):
         config.server.uri = "tcp://elsewhere:3"
 
 
+def test_the_decoder_flag_sets_model_decoder_and_is_checked_like_the_file(tmp_path):
+    from wyoming_kokoro.__main__ import overrides_from_args, parse_args
+
+    path = tmp_path / "config.yaml"
+    path.write_text("model:\n  decoder: float\n")
+    overrides = overrides_from_args(parse_args(["--decoder", "int8"]))
+    assert load_config(path, overrides).model.decoder == "int8"
+    with pytest.raises(ConfigError, match=r"model\.decoder: must be one of auto, int8, float"):
+        load_config(path, overrides_from_args(parse_args(["--decoder", "fp16"])))
+
+
 def test_an_empty_file_means_all_defaults(tmp_path):
     path = tmp_path / "config.yaml"
     path.write_text("# nothing\n")
