@@ -191,14 +191,17 @@ def test_the_cost_model_learns_the_decoders_speed():
     assert costs.frames_within(0.5301) == 100
 
 
-def test_the_first_window_is_small_and_the_schedule_never_starves():
+@pytest.mark.parametrize("gaps", [None, np.arange(7, 400, 9)], ids=["no gaps", "word gaps"])
+def test_the_first_window_is_small_and_the_schedule_never_starves(gaps):
+    """With word gaps, cuts land earlier than asked: the first window must keep up as cut."""
     costs = Fixed(base=0.02, per_frame=0.005)
-    rendering = Rendering(Clockwork(), fake_front(400), costs)
+    rendering = Rendering(Clockwork(), fake_front(400), costs, gaps)
     first = rendering.first_frames(0.0)
     assert MIN_WINDOW <= first < 80
     # Simulate: each window takes its modelled time; playback starts after the first.
     played_until = clock = costs.cost(first + CONTEXT)
     rendering.next(first)
+    first = rendering.done  # where it was really cut
     played_until += first * FRAME_SECONDS
     while not rendering.finished:
         n = rendering.frames_for(played_until - clock)
@@ -208,7 +211,9 @@ def test_the_first_window_is_small_and_the_schedule_never_starves():
         assert clock <= played_until, "the listener ran out of audio"
         played_until += (rendering.done - before) * FRAME_SECONDS
     sizes = [w.end - w.start for w in rendering.windows]
-    assert sizes[-1] > sizes[0] and max(sizes) <= MAX_WINDOW
+    growing = sizes[:-1]  # the last holds what is left (e.g. 19, 21, 45, 144, 160, then 11)
+    assert growing == sorted(growing) and growing[-1] > 4 * growing[0]
+    assert max(sizes) <= MAX_WINDOW
 
 
 def test_a_reply_already_behind_gets_the_largest_windows():

@@ -124,8 +124,10 @@ class Rendering:
         ``buffered`` seconds of audio already queued before this sentence."""
         remaining = self.remaining
         n = MIN_WINDOW
-        while n < remaining and not self._keeps_up(n, buffered):
-            n += 8
+        # Frame by frame (steps of 8 overshot by 4 frames on average, ~25 ms here), judged by
+        # where the window will really end: a word gap may cut it shorter than asked.
+        while n < remaining and not self._keeps_up(self._cut(n) - self.done, buffered):
+            n += 1
         return min(n, remaining)
 
     def opening(self, buffered: float, crowded: bool = False) -> int:
