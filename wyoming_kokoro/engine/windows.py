@@ -124,8 +124,8 @@ class Rendering:
         ``buffered`` seconds of audio already queued before this sentence."""
         remaining = self.remaining
         n = MIN_WINDOW
-        # Frame by frame (steps of 8 overshot by 4 frames on average, ~25 ms here), judged by
-        # where the window will really end: a word gap may cut it shorter than asked.
+        # Judged by where the window will really end: a word gap may cut it shorter than asked,
+        # and the listener would run out (steps of 8 frames asked for more and hid that).
         while n < remaining and not self._keeps_up(self._cut(n) - self.done, buffered):
             n += 1
         return min(n, remaining)
