@@ -90,12 +90,13 @@ NOT_SPLITTABLE = 3  # the child's exit code for a graph this split does not know
 def derive_into(model_path: Path, root: Path) -> None:
     """Derive, verify and write the pair into ``root`` (the child process's work)."""
     front, decoder = derive(model_path)
-    difference = verify(model_path, front, decoder)
+    feeds, audio = probe_audio(front, decoder)
+    difference = verify(model_path, audio)
     if difference > TOLERANCE:
         raise NotSplittable(f"FRONT + DECODER differ from the whole graph by {difference:.2g}")
     try:
         floated = float_decoder(decoder)
-        distance = spectral_distance(front, decoder, floated)
+        distance = spectral_distance(audio, feeds, floated)
         if distance > FLOAT_TOLERANCE_DB:
             raise NotRewritable(f"{distance:.1f} dB from the int8 DECODER")
         write_atomic(root / "decoder-float.onnx", [floated])
@@ -180,26 +181,35 @@ def decoder_feeds(front: Any, inputs: dict[str, np.ndarray]) -> dict[str, np.nda
             PHASE: np.zeros((1, 1, 9), np.float32)}
 
 
-def verify(model_path: Path, front_graph: bytes, decoder_graph: bytes) -> float:
-    """Largest sample difference between the whole graph and FRONT + DECODER on a probe."""
-    whole, front, decoder = _sessions(str(model_path), front_graph, decoder_graph)
-    inputs = probe(whole)
-    expected = whole.run(None, inputs)[0].reshape(-1)
-    got = decoder.run(None, decoder_feeds(front, inputs))[0].reshape(-1)
-    if expected.shape != got.shape:
-        return float("inf")
-    return float(np.max(np.abs(expected - got)))
-
-
-def spectral_distance(front_graph: bytes, decoder_graph: bytes, other_graph: bytes) -> float:
-    """Mean log-spectral distance (dB) between two DECODERs' audio on the probe: what a broken
-    rewrite changes by tens of dB and activation rounding by about one or two."""
-    front, decoder, other = _sessions(front_graph, decoder_graph, other_graph)
+def probe_audio(front_graph: bytes,
+                decoder_graph: bytes) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """FRONT + DECODER on the probe: the DECODER's inputs and its audio (what the whole graph
+    and the float DECODER are checked against)."""
+    front, decoder = _sessions(front_graph, decoder_graph)
     feeds = decoder_feeds(front, probe(front))
-    a, b = (session.run(None, feeds)[0].reshape(-1) for session in (decoder, other))
-    if a.shape != b.shape:
+    return feeds, decoder.run(None, feeds)[0].reshape(-1)
+
+
+def verify(model_path: Path, audio: np.ndarray) -> float:
+    """Largest sample difference between the whole graph's audio on the probe and ``audio``
+    (FRONT + DECODER's, from ``probe_audio``)."""
+    (whole,) = _sessions(str(model_path))
+    expected = whole.run(None, probe(whole))[0].reshape(-1)
+    if expected.shape != audio.shape:
         return float("inf")
-    return float(np.mean(np.abs(_log_spectrum(a) - _log_spectrum(b))))
+    return float(np.max(np.abs(expected - audio)))
+
+
+def spectral_distance(audio: np.ndarray, feeds: dict[str, np.ndarray],
+                      other_graph: bytes) -> float:
+    """Mean log-spectral distance (dB) between ``audio`` (the int8 DECODER's on the probe, from
+    ``probe_audio``) and another DECODER's on the same ``feeds``: what a broken rewrite changes
+    by tens of dB and activation rounding by about one or two."""
+    (other,) = _sessions(other_graph)
+    got = other.run(None, feeds)[0].reshape(-1)
+    if got.shape != audio.shape:
+        return float("inf")
+    return float(np.mean(np.abs(_log_spectrum(audio) - _log_spectrum(got))))
 
 
 def _log_spectrum(samples: np.ndarray, size: int = 1024, hop: int = 256) -> np.ndarray:
