@@ -110,6 +110,37 @@ def test_a_new_replys_first_sentence_goes_ahead_of_a_long_replys_next_ones():
     assert calls[2:] == ["bbb.", "ccc.", "ddd."]
 
 
+def test_replies_that_have_heard_nothing_yet_make_first_windows_brief_until_they_hear():
+    """Replies arriving together are counted from their text (the queue does not show them
+    while they are still in G2P), and each stops counting at its first audio or its end."""
+    async def scenario(rig: Rig):
+        renderer = rig.service._renderer
+        first: list[bytes] = []
+        a = asyncio.create_task(collect(rig.service, "Aaa. Bbb.", chunks=first))
+        await asyncio.to_thread(rig.backend.wait_started)  # "aaa." is being synthesized
+        alone = (renderer.unheard, renderer._crowded())
+        b = asyncio.create_task(collect(rig.service, "Zzz."))
+        await rig.wait(lambda: renderer.unheard == 2, "the second reply counted")
+        together = renderer._crowded()
+        rig.backend.release()  # "aaa." done: the first reply is heard
+        await rig.wait(lambda: first, "the first reply's audio")
+        heard = renderer.unheard
+        cancelled = asyncio.create_task(collect(rig.service, "Yyy."))
+        await rig.wait(lambda: renderer.unheard == 2, "the third reply counted")
+        cancelled.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await cancelled
+        rig.backend.gated = False
+        rig.backend.release(10)
+        await asyncio.gather(a, b)
+        return alone, together, heard, renderer.unheard
+
+    alone, together, heard, after = run(scenario, Rig())
+    assert alone == (1, False)  # a reply alone opens with the window that keeps up
+    assert together is True
+    assert heard == 1 and after == 0
+
+
 def test_a_reply_whose_client_goes_away_drops_its_queued_work_and_releases_its_model():
     async def scenario(rig: Rig):
         chunks: list[bytes] = []

@@ -20,8 +20,10 @@ from wyoming_kokoro.engine.windows import (
     BACKGROUND_WINDOW,
     CONTEXT,
     FRAME_SECONDS,
+    LEFT_CONTEXT,
     MAX_WINDOW,
     MIN_WINDOW,
+    RIGHT_CONTEXT,
     CostModel,
     Rendering,
     whole,
@@ -199,7 +201,7 @@ def test_the_first_window_is_small_and_the_schedule_never_starves(gaps):
     first = rendering.first_frames(0.0)
     assert MIN_WINDOW <= first < 80
     # Simulate: each window takes its modelled time; playback starts after the first.
-    played_until = clock = costs.cost(first + CONTEXT)
+    played_until = clock = costs.cost(first + RIGHT_CONTEXT)
     rendering.next(first)
     first = rendering.done  # where it was really cut
     played_until += first * FRAME_SECONDS
@@ -207,7 +209,7 @@ def test_the_first_window_is_small_and_the_schedule_never_starves(gaps):
         n = rendering.frames_for(played_until - clock)
         before = rendering.done
         rendering.next(n)
-        clock += costs.cost(rendering.done - before + 2 * CONTEXT)
+        clock += costs.cost(rendering.done - before + CONTEXT)
         assert clock <= played_until, "the listener ran out of audio"
         played_until += (rendering.done - before) * FRAME_SECONDS
     sizes = [w.end - w.start for w in rendering.windows]
@@ -258,11 +260,11 @@ def test_windows_decode_with_context_cut_in_word_gaps_and_carry_the_phase():
                           skip=6)
     out = [rendering.next(40), rendering.next(60), rendering.rest()]
     assert [(w.start, w.end) for w in rendering.windows][:2] == [(6, 37), (37, 90)]
-    assert backend.calls[0][:2] == (0, 37 + CONTEXT)
-    assert backend.calls[1][:2] == (37 - CONTEXT, 90 + CONTEXT)
-    # the second window's decode starts 37 - CONTEXT frames into the first's: two phase steps
-    # of 0.15 cycles a frame
-    assert np.allclose(backend.calls[1][2], np.mod(2 * (37 - CONTEXT) * 0.15, 1.0))
+    assert backend.calls[0][:2] == (0, 37 + RIGHT_CONTEXT)
+    assert backend.calls[1][:2] == (37 - LEFT_CONTEXT, 90 + RIGHT_CONTEXT)
+    # the second window's decode starts 37 - LEFT_CONTEXT frames into the first's: two phase
+    # steps of 0.15 cycles a frame
+    assert np.allclose(backend.calls[1][2], np.mod(2 * (37 - LEFT_CONTEXT) * 0.15, 1.0))
     assert np.allclose(backend.calls[0][2], 0.0)
     audio = np.concatenate(out)
     assert audio.size == (200 - 6) * SAMPLES_PER_FRAME

@@ -12,6 +12,7 @@ from typing import Any
 
 from . import __version__
 from .config import HTTP_TOKEN_ENV, Config, ConfigError, load_config
+from .memory import hand_back_large_blocks
 from .model.bundle import BundleError
 
 _LOGGER = logging.getLogger("wyoming_kokoro")
@@ -131,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     # Nothing is downloaded at run time: should any library reach for the Hugging Face hub,
     # it fails at once instead of going to the network (read when huggingface_hub is imported).
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    hand_back_large_blocks()  # before anything large is allocated (the model, its sessions)
     args = parse_args(argv)
     configure_logging(bool(args.debug))
     overrides = overrides_from_args(args)

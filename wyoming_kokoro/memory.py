@@ -3,7 +3,9 @@
 glibc keeps memory that Python, onnxruntime and numpy free in its heaps, per thread arena, and
 hands it back only from the top of a heap. A synthesis server frees a lot (a piece's audio and
 activations, G2P's temporaries) from several threads, so without help its RSS settles at the
-high-water mark of every arena. ``malloc_trim`` returns the free pages from anywhere in the heaps.
+high-water mark of every arena. ``malloc_trim`` returns the free pages from anywhere in the heaps
+once the server is idle; ``hand_back_large_blocks`` keeps a busy server from hoarding them.
+(ctypes, because no maintained library wraps glibc's malloc tunables.)
 """
 
 from __future__ import annotations
@@ -18,6 +20,27 @@ _libc = None
 if sys.platform.startswith("linux"):
     with suppress(OSError):
         _libc = ctypes.CDLL("libc.so.6")
+
+
+M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
+LARGE_BLOCK = 1 << 20
+
+
+def hand_back_large_blocks(threshold: int = LARGE_BLOCK) -> bool:
+    """Serve every block of ``threshold`` bytes or more from a mapping of its own, unmapped
+    when freed (no-op off glibc; True when set). Call it before the model loads.
+
+    glibc's default raises this threshold to the largest block freed so far (up to 32 MiB):
+    after the first decoder window, the next windows' activations (1-30 MB blocks) come from
+    the heaps, and their pages stay with the process after every run, from every thread. A
+    fixed threshold gives them back at once: 57 MB less after loading the model and no growth
+    after windows of 48-480 frames (it grew by 76 MB), at no measurable cost in speed."""
+    if _libc is None:
+        return False
+    try:
+        return bool(_libc.mallopt(M_MMAP_THRESHOLD, threshold))
+    except AttributeError:  # a libc without mallopt (musl has none)
+        return False
 
 
 def return_freed_memory() -> None:

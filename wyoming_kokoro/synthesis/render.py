@@ -32,7 +32,7 @@ PHONEME_CACHE_BYTES = 1 << 20
 RENDERING = "pieces-1"
 """How a piece's audio is made beyond its key (trimming, fades): part of every cache key, so a
 change in it never plays audio made the old way. Bump it with any such change."""
-WINDOWED = "windows-4"  # the same for sentences decoded in windows (engine/windows.py)
+WINDOWED = "windows-5"  # the same for sentences decoded in windows (engine/windows.py)
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,11 @@ class Renderer:
         self.audio: SizedLRU[bytes] = SizedLRU(cache_mb << 20)
         self.disk: DiskCache | None = None  # set once opened (off the event loop)
         self._disk_io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="disk-cache")
+        self.unheard = 0
+        """Live replies whose text is in and whose listener has heard nothing yet (kept by
+        ``Utterance``). Counted from the text, not the first job: replies that arrive together
+        are still in G2P when the first one's window starts, and the scheduler's queue does not
+        show them yet."""
 
     def configure(self, workers: int, cache_mb: int) -> None:
         self.scheduler.resize(workers)
@@ -140,13 +145,18 @@ class Renderer:
         listener runs out of audio, so replies interleave window by window."""
         due = deadline()
         future = self.scheduler.submit(due, _open, model, voice, phonemes, speed, cap_silence,
-                                       due, self.scheduler.overdue)
+                                       due, self._crowded)
         rendering, pcm = await asyncio.wrap_future(future)
         yield pcm
         while not rendering.finished:
             due = deadline()
             future = self.scheduler.submit(due, _next, rendering, voice.volume, due)
             yield await asyncio.wrap_future(future)
+
+    def _crowded(self) -> bool:
+        """Whether other replies wait for the decoder (on a worker, when a first window is
+        planned): work overdue in the queue, or another reply that has heard nothing yet."""
+        return self.scheduler.overdue(time.monotonic()) > 0 or self.unheard > 1
 
     def close(self) -> None:
         self.scheduler.close()
@@ -161,12 +171,11 @@ def _ahead(due: float) -> float:
 
 
 def _open(model: KokoroModel, voice: Voice, phonemes: str, speed: float, cap_silence: bool,
-          due: float, overdue: Callable[[float], int]) -> tuple[Rendering, bytes]:
+          due: float, crowded: Callable[[], bool]) -> tuple[Rendering, bytes]:
     """A sentence's FRONT and its first window (one job: the first audio waits for both)."""
     front, gaps, skip = model.front(phonemes, voice.pack, speed, cap_silence)
     rendering = Rendering(model.backend, front, model.costs, gaps, skip)  # type: ignore[arg-type]
-    crowded = overdue(time.monotonic()) > 0  # others wait for this worker: be brief
-    pcm = to_pcm16(rendering.next(rendering.opening(_ahead(due), crowded)), voice.volume)
+    pcm = to_pcm16(rendering.next(rendering.opening(_ahead(due), crowded())), voice.volume)
     return rendering, pcm
 
 

@@ -122,6 +122,7 @@ class Utterance:
         self._splitter = SentenceSplitter(clauses=streaming)
         self._sentences: asyncio.Queue[TextItem] = asyncio.Queue()
         self._finished = False
+        self._unheard = False  # counted in the renderer's ``unheard``
 
     # -- text in -----------------------------------------------------------------------------
 
@@ -204,6 +205,7 @@ class Utterance:
         audio starts with audio.leading_silence)."""
         if self.first_audio is None:
             self.first_audio = time.monotonic()
+            self._heard()
             pcm = silence(self.config.audio.leading_silence, self.format.rate) + pcm
         self.produced += self.format.seconds(pcm)
         return pcm
@@ -247,7 +249,22 @@ class Utterance:
             raise
         finally:
             phonemizer.cancel()
-            await asyncio.gather(phonemizer, return_exceptions=True)
+            try:
+                await asyncio.gather(phonemizer, return_exceptions=True)
+            finally:
+                self._heard()
+
+    def _waiting(self) -> None:
+        """Text to speak is in and the listener has heard nothing: other replies' first
+        windows are kept short meanwhile (``Renderer.unheard``)."""
+        if not self._unheard and self.first_audio is None and not self.background:
+            self._unheard = True
+            self._renderer.unheard += 1
+
+    def _heard(self) -> None:
+        if self._unheard:
+            self._unheard = False
+            self._renderer.unheard -= 1
 
     async def _phonemize_all(self, pieces: asyncio.Queue[AudioItem]) -> None:
         """Sentences -> phoneme pieces, one step ahead of synthesis (bounded lookahead)."""
@@ -259,6 +276,7 @@ class Utterance:
                 if isinstance(item, Pause):
                     await pieces.put(item)
                     continue
+                self._waiting()
                 chunks = await self._phonemize(item)
                 if first and chunks:
                     chunks = split_head(chunks[0]) + chunks[1:]
