@@ -7,7 +7,7 @@ from importlib import resources
 
 import pytest
 
-from wyoming_kokoro.text.g2p import G2P
+from wyoming_kokoro.text.g2p import G2P, spacy_pipeline
 from wyoming_kokoro.text.language import LANGUAGES
 
 SAMPLES = {
@@ -45,3 +45,9 @@ def test_language_phonemizes_offline_into_known_symbols(g2p, vocab, language):
     assert expected in phonemes, phonemes
     unknown = {ch for ch in phonemes if ch not in vocab}
     assert unknown <= {"¿", "¡"}, (phonemes, unknown)  # inverted marks are dropped by the model
+
+
+def test_the_english_pipeline_loads_only_what_misaki_reads():
+    nlp = spacy_pipeline()
+    assert nlp.component_names == ["tok2vec", "tagger"]  # enable= would load every component
+    assert [t.tag_ for t in nlp("The fan will run.")] == ["DT", "NN", "MD", "VB", "."]
