@@ -155,7 +155,8 @@ class Renderer:
 
     def _crowded(self) -> bool:
         """Whether other replies wait for the decoder (on a worker, when a first window is
-        planned): work overdue in the queue, or another reply that has heard nothing yet."""
+        planned): work overdue in the queue, or another reply that has heard nothing yet (the
+        reply asking is counted too while it has heard nothing, hence more than one)."""
         return self.scheduler.overdue(time.monotonic()) > 0 or self.unheard > 1
 
     def close(self) -> None:
