@@ -57,7 +57,7 @@ class ModelConfig:
     cache_dir: Path | None = _opt(None)
     device: str = _opt("auto", choices=("auto", "cpu", "cuda", "mps"))
     threads: int = _opt(0, lo=0, hi=256)
-    decoder: str = _opt("auto", choices=("auto", "int8", "float"))
+    decoder: str = _opt("auto", choices=("auto", "int8", "float", "int8-static"))
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from .onnx_split import (
     FRONT_OUTPUTS,
     NOISE,
     PHASE,
+    Calibration,
     NotSplittable,
     SplitGraphs,
     decoder_feeds,
@@ -41,22 +42,24 @@ class OnnxBackend:
     else one session for the whole graph (``windowed`` False).
 
     ``decoder`` picks the DECODER: ``int8`` (as exported), ``float`` (the vocoder in float,
-    ``onnx_rewrite.py``) or ``auto``: the one measured faster on this machine (once; the
-    verdict is kept beside the split, per CPU, thread count and onnxruntime version).
+    ``onnx_rewrite.py``), ``int8-static`` (its convolutions in int8 at scales calibrated on
+    ``calibration``, ``onnx_quantize.py``) or ``auto``: the one measured fastest on this machine
+    (once; the verdict is kept beside the split, per CPU, thread count and onnxruntime version).
     ``precision`` says which one runs (``None`` for a graph that does not split)."""
 
     name = "onnx"
     device = "cpu"
 
     def __init__(self, model_path: Path, threads: int = 0, sha256: str | None = None,
-                 cache_dir: Path | None = None, decoder: str = "auto") -> None:
+                 cache_dir: Path | None = None, decoder: str = "auto",
+                 calibration: Calibration | None = None) -> None:
         self._options = _session_options(threads)
         self._run_options = ort.RunOptions()
         self._run_options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
         graphs = None
         if sha256 and cache_dir is not None:
             try:
-                graphs = split_model(model_path, sha256, cache_dir)
+                graphs = split_model(model_path, sha256, cache_dir, calibration)
             except NotSplittable as err:
                 _LOGGER.info("%s: decoding whole pieces, not windows (%s)", model_path.name, err)
         self._whole = None
@@ -90,30 +93,33 @@ class OnnxBackend:
 
     def _pick_decoder(self, graphs: SplitGraphs,
                       wanted: str) -> tuple[str, ort.InferenceSession]:
-        if graphs.float_decoder is None:
-            if wanted == "float":
-                _LOGGER.warning("model.decoder float: no float DECODER for this graph; int8")
-            return "int8", self._session(graphs.decoder)
+        paths = {name: path for name, path in (("int8", graphs.decoder),
+                                               ("float", graphs.float_decoder),
+                                               ("int8-static", graphs.static_decoder))
+                 if path is not None}
         verdict = graphs.front.parent / f"faster-{_machine(self._options)}.json"
         if wanted == "auto":
-            wanted = _faster(verdict) or "auto"  # "auto" left: not measured here yet
-        floated = None
-        if wanted != "int8":
+            wanted = _faster(verdict, set(paths)) or "auto"  # "auto" left: not measured here
+        elif wanted not in paths:
+            _LOGGER.warning("model.decoder %s: no such DECODER for this graph; int8", wanted)
+            wanted = "int8"
+        sessions = {}
+        for name in paths if wanted == "auto" else (wanted,):
             try:
-                floated = self._session(graphs.float_decoder)
-            except Exception as err:  # a damaged optional file: the int8 DECODER serves
-                _LOGGER.warning("cannot load %s (%s); decoding with int8", graphs.float_decoder,
-                                err)
-        if floated is None:
-            return "int8", self._session(graphs.decoder)
-        if wanted == "float":
-            return "float", floated
-        sessions = {"int8": self._session(graphs.decoder), "float": floated}
+                sessions[name] = self._session(paths[name])
+            except Exception as err:  # a damaged optional file: the others serve
+                if name == "int8":
+                    raise
+                _LOGGER.warning("cannot load %s (%s); decoding without it", paths[name], err)
+        if not sessions:
+            sessions["int8"] = self._session(paths["int8"])
+        if len(sessions) == 1:
+            return next(iter(sessions.items()))
         times = _time_decoders(self._front, sessions)
         faster = min(times, key=lambda name: times[name])
         write_atomic(verdict, [json.dumps(times).encode()])
-        _LOGGER.info("DECODER: %s is the faster here (int8 %.0f ms, float %.0f ms for %d "
-                     "frames; model.decoder: auto)", faster, times["int8"], times["float"],
+        _LOGGER.info("DECODER: %s is the faster here (%s for %d frames; model.decoder: auto)",
+                     faster, ", ".join(f"{name} {ms:.0f} ms" for name, ms in times.items()),
                      PROBE_FRAMES)
         return faster, sessions[faster]
 
@@ -160,11 +166,12 @@ class OnnxBackend:
 PROBE_FRAMES = 32  # decoded per timing run: about a first window's size
 
 
-def _faster(verdict: Path) -> str | None:
-    """The decoder an earlier measurement on this machine found faster, if there is one."""
+def _faster(verdict: Path, available: set[str]) -> str | None:
+    """The DECODER an earlier measurement on this machine found fastest, if it measured all
+    those ``available``."""
     try:
         times = json.loads(verdict.read_text())
-        return min(("int8", "float"), key=lambda name: float(times[name]))
+        return min(sorted(available), key=lambda name: float(times[name]))
     except (OSError, ValueError, TypeError, KeyError):
         return None
 

@@ -3,10 +3,12 @@
 The cut is by tensor name, bit-exact (the pair reproduces the whole graph; checked once when the
 pair is derived). The DECODER gains an input ``phase`` added to the harmonic source's cumulative
 phase and an output ``phase_steps``, that cumulative phase before the offset, so consecutive
-windows continue each other's sine waves. Beside it goes a second DECODER with the vocoder's
-convolutions in float (``onnx_rewrite``), checked against the first by its spectrum. Derived once
-per model (key: its sha256) into the cache directory; a graph without these tensors is not
-split, and the backend renders whole pieces.
+windows continue each other's sine waves. Beside it go a second DECODER with the vocoder's
+convolutions in float (``onnx_rewrite``), checked against the first by its spectrum, and, when
+the caller gives sentences to calibrate on, a third with them in int8 at calibrated scales
+(``onnx_quantize``), checked against the float one on a sentence it was not calibrated on.
+Derived once per model (key: its sha256) into the cache directory; a graph without these tensors
+is not split, and the backend renders whole pieces.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import logging
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,11 +26,12 @@ from typing import Any
 import numpy as np
 
 from ..fsutil import write_atomic
+from .onnx_quantize import static_decoder
 from .onnx_rewrite import NotRewritable, float_generator
 
 _LOGGER = logging.getLogger(__name__)
 
-SPLIT_VERSION = "2"
+SPLIT_VERSION = "3"
 FEATURES = "/encoder/MatMul_1_output_0"  # [1, 512, F]
 F0 = "/encoder/Reshape_output_0"  # [1, 2F]
 NOISE = "/encoder/Reshape_1_output_0"  # [1, 2F]
@@ -38,6 +42,7 @@ PHASE_STEPS = "phase_steps"  # DECODER output: [1, 2F, 9] cumulative cycles
 FRONT_OUTPUTS = (FEATURES, F0, NOISE, DURATIONS)
 TOLERANCE = 1e-4  # largest sample difference accepted (observed: 0)
 FLOAT_TOLERANCE_DB = 4.0  # largest log-spectral distance of the float DECODER (observed: 1.7)
+STATIC_TOLERANCE_DB = 4.0  # of the calibrated int8 one from the float one (observed: 1.7)
 
 
 class NotSplittable(Exception):
@@ -49,15 +54,22 @@ class SplitGraphs:
     front: Path
     decoder: Path  # int8, as exported
     float_decoder: Path | None  # the vocoder in float; None where the rewrite did not apply
+    static_decoder: Path | None = None  # its convolutions in calibrated int8; None: not derived
 
 
-def split_model(model_path: Path, sha256: str, cache_dir: Path) -> SplitGraphs:
-    """The FRONT and DECODER of ``model_path``, from the cache or derived (and verified) now.
+Calibration = list[tuple[np.ndarray, np.ndarray]]  # (tokens, style) pairs; the last is the check
 
+
+def split_model(model_path: Path, sha256: str, cache_dir: Path,
+                calibration: Calibration | None = None) -> SplitGraphs:
+    """The FRONT and DECODERs of ``model_path``, from the cache or derived (and verified) now.
+
+    ``calibration`` (``onnx_quantize.calibration_set``) adds the calibrated int8 DECODER.
     Raises NotSplittable for a graph this split does not know.
     """
     root = cache_dir / "split" / f"{sha256[:16]}-v{SPLIT_VERSION}"
-    graphs = SplitGraphs(root / "front.onnx", root / "decoder.onnx", root / "decoder-float.onnx")
+    graphs = SplitGraphs(root / "front.onnx", root / "decoder.onnx", root / "decoder-float.onnx",
+                         root / "decoder-int8-static.onnx")
     if graphs.decoder.is_file() and graphs.front.is_file():
         return _found(graphs)
     for older in root.parent.glob(f"{sha256[:16]}-v*"):  # an earlier version's pair
@@ -66,8 +78,16 @@ def split_model(model_path: Path, sha256: str, cache_dir: Path) -> SplitGraphs:
     started = time.perf_counter()
     # In a child process: parsing the graph with onnx holds ~100 MB that the server's heap
     # would keep for good.
-    done = subprocess.run([sys.executable, "-m", __name__, str(model_path), str(root)],
-                          capture_output=True, text=True, check=False)
+    command = [sys.executable, "-m", __name__, str(model_path), str(root)]
+    with tempfile.TemporaryDirectory() as scratch:
+        if calibration:
+            command.append(str(Path(scratch) / "calibration.npz"))
+            arrays: dict[str, Any] = {f"{kind}{index}": array
+                                      for index, pair in enumerate(calibration)
+                                      for kind, array in zip(("tokens", "style"), pair,
+                                                             strict=True)}
+            np.savez(command[-1], **arrays)
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode == NOT_SPLITTABLE:
         raise NotSplittable(done.stdout.strip() or "not splittable")
     if done.returncode != 0 or not graphs.decoder.is_file():
@@ -79,16 +99,18 @@ def split_model(model_path: Path, sha256: str, cache_dir: Path) -> SplitGraphs:
 
 
 def _found(graphs: SplitGraphs) -> SplitGraphs:
-    floated = graphs.float_decoder
-    return graphs if floated is not None and floated.is_file() else replace(graphs,
-                                                                           float_decoder=None)
+    """``graphs`` without the optional DECODERs that were not derived."""
+    missing: dict[str, Any] = {name: None for name in ("float_decoder", "static_decoder")
+                               if not getattr(graphs, name).is_file()}
+    return replace(graphs, **missing)
 
 
 NOT_SPLITTABLE = 3  # the child's exit code for a graph this split does not know
 
 
-def derive_into(model_path: Path, root: Path) -> None:
-    """Derive, verify and write the pair into ``root`` (the child process's work)."""
+def derive_into(model_path: Path, root: Path, calibration: Calibration | None = None) -> None:
+    """Derive, verify and write the pair and its faster DECODERs into ``root`` (the child
+    process's work)."""
     front, decoder = derive(model_path)
     feeds, audio = probe_audio(front, decoder)
     difference = verify(model_path, audio)
@@ -103,8 +125,31 @@ def derive_into(model_path: Path, root: Path) -> None:
         print(f"float DECODER {distance:.1f} dB from the int8 one")
     except Exception as err:  # an optional speed-up: the int8 pair serves without it
         print(f"no float DECODER: {type(err).__name__}: {err}")  # the parent logs it
+    else:
+        if calibration:
+            derive_static(root, front, floated, calibration)
     write_atomic(root / "front.onnx", [front])
     write_atomic(root / "decoder.onnx", [decoder])  # last: its presence says the pair is complete
+
+
+def derive_static(root: Path, front: bytes, floated: bytes, calibration: Calibration) -> None:
+    """The calibrated int8 DECODER, kept if it sounds within STATIC_TOLERANCE_DB of the float
+    one on the held-out sentence."""
+    try:
+        (front_session,) = _sessions(front)
+        feeds = [decoder_feeds(front_session, front_inputs(front_session, tokens, style))
+                 for tokens, style in calibration]
+        quantized = static_decoder(floated, [window for sentence in feeds[:-1]
+                                             for window in calibration_windows(sentence)])
+        (reference,) = _sessions(floated)
+        audio = reference.run(None, feeds[-1])[0].reshape(-1)
+        distance = spectral_distance(audio, feeds[-1], quantized)
+        if distance > STATIC_TOLERANCE_DB:
+            raise NotRewritable(f"{distance:.1f} dB from the float DECODER")
+        write_atomic(root / "decoder-int8-static.onnx", [quantized])
+        print(f"calibrated int8 DECODER {distance:.1f} dB from the float one")
+    except Exception as err:  # optional, like the float one
+        print(f"no calibrated int8 DECODER: {type(err).__name__}: {err}")
 
 
 def float_decoder(decoder: bytes) -> bytes:
@@ -174,6 +219,27 @@ def probe(session: Any) -> dict[str, np.ndarray]:
             "speed": np.array([1], dtype=speed_type)}
 
 
+def front_inputs(session: Any, tokens: np.ndarray, style: np.ndarray) -> dict[str, np.ndarray]:
+    """The FRONT's inputs for these tokens (unpadded) in this style, at speed 1."""
+    inputs = probe(session)
+    name = next(name for name in inputs if name not in ("style", "speed"))
+    inputs[name] = np.asarray([[0, *tokens, 0]], dtype=np.int64)
+    inputs["style"] = np.asarray(style, dtype=np.float32).reshape(1, -1)
+    return inputs
+
+
+CALIBRATION_FRAMES = 64  # onnxruntime's calibrators stack each tensor's values: one shape
+
+
+def calibration_windows(feeds: dict[str, np.ndarray]) -> list[dict[str, np.ndarray]]:
+    """A sentence's DECODER feeds cut into windows of CALIBRATION_FRAMES (the rest dropped)."""
+    frames = feeds[FEATURES].shape[2]
+    return [{**feeds, FEATURES: feeds[FEATURES][:, :, start:start + CALIBRATION_FRAMES],
+             F0: feeds[F0][:, 2 * start:2 * (start + CALIBRATION_FRAMES)],
+             NOISE: feeds[NOISE][:, 2 * start:2 * (start + CALIBRATION_FRAMES)]}
+            for start in range(0, frames - CALIBRATION_FRAMES + 1, CALIBRATION_FRAMES)]
+
+
 def decoder_feeds(front: Any, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The DECODER's inputs for all the frames the FRONT gives for ``inputs``."""
     features, f0, noise, _ = front.run(list(FRONT_OUTPUTS), inputs)
@@ -219,9 +285,16 @@ def _log_spectrum(samples: np.ndarray, size: int = 1024, hop: int = 256) -> np.n
     return np.maximum(10 * np.log10(power + 1e-10), -80.0)
 
 
+def _read_calibration(path: Path) -> Calibration:
+    with np.load(path) as saved:
+        return [(saved[f"tokens{index}"], saved[f"style{index}"])
+                for index in range(len(saved.files) // 2)]
+
+
 if __name__ == "__main__":
     try:
-        derive_into(Path(sys.argv[1]), Path(sys.argv[2]))
+        derive_into(Path(sys.argv[1]), Path(sys.argv[2]),
+                    _read_calibration(Path(sys.argv[3])) if len(sys.argv) > 3 else None)
     except NotSplittable as err:
         print(err)
         sys.exit(NOT_SPLITTABLE)

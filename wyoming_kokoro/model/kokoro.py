@@ -162,7 +162,7 @@ def load_model(spec: ModelSpec) -> KokoroModel:
     bundle = read_bundle(spec.bundle) if spec.bundle else embedded_bundle(spec.cache_dir)
     vocab = _read_vocab(bundle.require("vocab"))
     voices = _read_voices(bundle.require("voices"))
-    backend = _start_backend(spec, bundle)
+    backend = _start_backend(spec, bundle, vocab, voices)
     model = KokoroModel(bundle, backend, vocab, voices)
     _LOGGER.info("Loaded model %s (%s on %s, %d voices) from %s in %.2f s", bundle.name,
                  backend.name, backend.device, len(voices), bundle.root,
@@ -177,13 +177,16 @@ def _style(tokens: np.ndarray, pack: np.ndarray) -> np.ndarray:
     return pack[max(tokens.size, 1) - 1].reshape(-1)
 
 
-def _start_backend(spec: ModelSpec, bundle: Bundle) -> Backend:
+def _start_backend(spec: ModelSpec, bundle: Bundle, vocab: dict[str, int],
+                   voices: dict[str, np.ndarray]) -> Backend:
     if spec.backend == "onnx":
         from ..engine.onnx import OnnxBackend
+        from ..engine.onnx_quantize import calibration_set
 
         path = bundle.require("onnx")
         return OnnxBackend(path, threads=spec.threads, sha256=bundle.files.get(path.name),
-                           cache_dir=spec.cache_dir or default_cache_dir(), decoder=spec.decoder)
+                           cache_dir=spec.cache_dir or default_cache_dir(), decoder=spec.decoder,
+                           calibration=calibration_set(vocab, voices))
     if spec.backend == "torch":
         return _start_torch(spec, bundle)
     raise BundleError(f"unknown backend {spec.backend!r}")
