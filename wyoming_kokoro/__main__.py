@@ -35,7 +35,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--backend", help="onnx or torch")
     parser.add_argument("--device", help="torch device: auto, cpu, cuda, mps")
     parser.add_argument("--threads", type=int, help="inference threads (0 = all cores)")
-    parser.add_argument("--decoder", help="onnx decoder: auto (the faster here), int8 or float")
+    parser.add_argument("--decoder",
+                        help="onnx decoder: auto (the fastest here), int8, float or int8-static")
     parser.add_argument("--workers", type=int, help="sentences synthesized at the same time")
     parser.add_argument("--cache-dir", type=Path,
                         help="where the embedded model, the English lexicon and the phrase "

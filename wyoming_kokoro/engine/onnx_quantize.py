@@ -83,8 +83,18 @@ def static_decoder(float_decoder: bytes, decoder_inputs: list[dict[str, np.ndarr
     )
 
     class Feeds(CalibrationDataReader):
+        """One window at a time (``CalibStridedMinMax``: 1, despite its name, strides any
+        calibrator): the tool keeps every calibrated tensor of all it is given at once, about
+        280 MB per 64-frame window, so the whole set would take 3-5 GB; one window, ~1 GB."""
+
         def __init__(self) -> None:
-            self._feeds = iter(decoder_inputs)
+            self.set_range(0, len(decoder_inputs))
+
+        def __len__(self) -> int:
+            return len(decoder_inputs)
+
+        def set_range(self, start_index: int, end_index: int) -> None:
+            self._feeds = iter(decoder_inputs[start_index:end_index])
 
         def get_next(self) -> dict[str, np.ndarray] | None:
             return next(self._feeds, None)
@@ -108,6 +118,7 @@ def static_decoder(float_decoder: bytes, decoder_inputs: list[dict[str, np.ndarr
                             calibrate_method=CalibrationMethod.Percentile,
                             extra_options={"CalibPercentile": PERCENTILE,
                                            "WeightSymmetric": True,
+                                           "CalibStridedMinMax": 1,
                                            "ActivationSymmetric": False},
                             calibration_providers=["CPUExecutionProvider"])
             return target.read_bytes()

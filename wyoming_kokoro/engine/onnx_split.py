@@ -90,8 +90,11 @@ def split_model(model_path: Path, sha256: str, cache_dir: Path,
         done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode == NOT_SPLITTABLE:
         raise NotSplittable(done.stdout.strip() or "not splittable")
-    if done.returncode != 0 or not graphs.decoder.is_file():
+    if not graphs.decoder.is_file():
         raise NotSplittable(f"deriving the split failed: {done.stderr.strip()[-400:]}")
+    if done.returncode != 0:  # after the pair was written: only the calibrated DECODER is lost
+        _LOGGER.warning("No calibrated int8 DECODER: its derivation ended with exit status %d "
+                        "(out of memory?) %s", done.returncode, done.stderr.strip()[-400:])
     _LOGGER.info("Split %s into FRONT and DECODER in %.1f s (cached in %s)%s", model_path.name,
                  time.perf_counter() - started, root,
                  f"; {done.stdout.strip()}" if done.stdout.strip() else "")
@@ -116,20 +119,21 @@ def derive_into(model_path: Path, root: Path, calibration: Calibration | None = 
     difference = verify(model_path, audio)
     if difference > TOLERANCE:
         raise NotSplittable(f"FRONT + DECODER differ from the whole graph by {difference:.2g}")
+    floated: bytes | None = None
     try:
         floated = float_decoder(decoder)
         distance = spectral_distance(audio, feeds, floated)
         if distance > FLOAT_TOLERANCE_DB:
             raise NotRewritable(f"{distance:.1f} dB from the int8 DECODER")
         write_atomic(root / "decoder-float.onnx", [floated])
-        print(f"float DECODER {distance:.1f} dB from the int8 one")
+        print(f"float DECODER {distance:.1f} dB from the int8 one", flush=True)
     except Exception as err:  # an optional speed-up: the int8 pair serves without it
-        print(f"no float DECODER: {type(err).__name__}: {err}")  # the parent logs it
-    else:
-        if calibration:
-            derive_static(root, front, floated, calibration)
+        print(f"no float DECODER: {type(err).__name__}: {err}", flush=True)  # the parent logs it
+        floated = None
     write_atomic(root / "front.onnx", [front])
-    write_atomic(root / "decoder.onnx", [decoder])  # last: its presence says the pair is complete
+    write_atomic(root / "decoder.onnx", [decoder])  # its presence says the pair is complete
+    if floated is not None and calibration:  # last, being the most memory (~1.2 GB) and time
+        derive_static(root, front, floated, calibration)
 
 
 def derive_static(root: Path, front: bytes, floated: bytes, calibration: Calibration) -> None:

@@ -120,8 +120,8 @@ def _schemas(config: Config) -> dict[str, Any]:
                         "maximum": max_threads(),
                         "description": "0 = all cores; at most the machine's cores"},
             "decoder": {"type": "string", "enum": _choices("model.decoder"),
-                        "description": "the onnx decoder: int8, float, or auto (the faster "
-                        "here)"},
+                        "description": "the onnx decoder: int8, float, int8-static, or auto "
+                        "(the fastest here)"},
         }, additionalProperties=False),
         "ModelSwapped": _obj({
             "ok": _BOOL, "message": _STR, "changed": {"type": "array", "items": _STR},
