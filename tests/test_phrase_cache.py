@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from wyoming_kokoro.config import load_config
@@ -14,6 +15,8 @@ from wyoming_kokoro.model.manager import ModelManager
 from wyoming_kokoro.synthesis.disk_cache import SUFFIX, default_directory
 from wyoming_kokoro.synthesis.service import SynthesisService
 from wyoming_kokoro.text.g2p import G2P
+
+from .support.logmel import distance
 
 REPLY = "Turned on the porch light."
 
@@ -26,6 +29,10 @@ def model(cache_dir):
 @pytest.fixture(scope="module")
 def g2p(cache_dir):
     return G2P(cache_dir)
+
+
+def pcm_samples(pcm: bytes) -> np.ndarray:
+    return np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768
 
 
 def config_in(folder: Path, text: str = ""):
@@ -98,9 +105,12 @@ def test_a_corrupted_entry_is_dropped_and_rendered_again(model, g2p, tmp_path):
         entry.write_bytes(bytes(data))
     again = Server(model, g2p, config)
     (after,) = again.run(lambda s: speak(s, REPLY))
-    assert after == before  # rendered again, not played damaged
-    assert again.tier("disk").hits == 0
+    assert again.tier("disk").hits == 0  # not played damaged
     assert again.service._renderer.disk.stats().dropped >= 1
+    # rendered again: the same speech (its windows may be cut elsewhere, being sized from the
+    # decoder's speed as measured at the time, which moves the samples by a few dB log-mel)
+    assert len(after) == len(before)
+    assert distance(pcm_samples(after), pcm_samples(before)) < 6.0
 
 
 def test_a_prerendered_phrase_is_a_cache_hit_on_its_first_request(model, g2p, tmp_path):

@@ -118,7 +118,7 @@ class OnnxBackend:
         times = _time_decoders(self._front, sessions)
         faster = min(times, key=lambda name: times[name])
         write_atomic(verdict, [json.dumps(times).encode()])
-        _LOGGER.info("DECODER: %s is the faster here (%s for %d frames; model.decoder: auto)",
+        _LOGGER.info("DECODER: %s is the fastest here (%s for %d frames; model.decoder: auto)",
                      faster, ", ".join(f"{name} {ms:.0f} ms" for name, ms in times.items()),
                      PROBE_FRAMES)
         return faster, sessions[faster]

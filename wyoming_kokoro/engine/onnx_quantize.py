@@ -29,6 +29,7 @@ all but ``conv_post``: 197 / 555 ms, at the cost above).
 from __future__ import annotations
 
 import logging
+import math
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -58,8 +59,7 @@ MAX_VOICES = 8
 def calibration_set(vocab: dict[str, int],
                     voices: dict[str, np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
     """(tokens, style) pairs: one per sampled voice, then the held-out check."""
-    names = sorted(voices)
-    names = names[::-(-len(names) // MAX_VOICES)]
+    names = sorted(voices)[::math.ceil(len(voices) / MAX_VOICES)]  # spread: af_, am_, bf_, ...
 
     def pair(sentence: str, voice: str) -> tuple[np.ndarray, np.ndarray]:
         tokens = np.asarray([vocab[ch] for ch in sentence if ch in vocab], dtype=np.int64)
