@@ -36,7 +36,8 @@ from typing import Any
 
 import numpy as np
 
-GENERATOR = "/decoder/decoder/generator/"
+from .onnx_rewrite import GENERATOR
+
 # Left in float: conv_post, whose output is the spectrum itself, and the last upsampling stage's
 # residual blocks, whose output conv_post reads.
 KEPT_FLOAT = ("conv_post", *(f"resblocks.{block}/" for block in (3, 4, 5)))

@@ -32,6 +32,9 @@ from .onnx_rewrite import NotRewritable, float_generator
 _LOGGER = logging.getLogger(__name__)
 
 SPLIT_VERSION = "3"
+# The files of a split, named once for the child that writes them and the parent that reads them.
+FRONT_FILE, DECODER_FILE = "front.onnx", "decoder.onnx"  # the pair, int8 as exported
+FLOAT_FILE, STATIC_FILE = "decoder-float.onnx", "decoder-int8-static.onnx"  # optional
 FEATURES = "/encoder/MatMul_1_output_0"  # [1, 512, F]
 F0 = "/encoder/Reshape_output_0"  # [1, 2F]
 NOISE = "/encoder/Reshape_1_output_0"  # [1, 2F]
@@ -68,8 +71,8 @@ def split_model(model_path: Path, sha256: str, cache_dir: Path,
     Raises NotSplittable for a graph this split does not know.
     """
     root = cache_dir / "split" / f"{sha256[:16]}-v{SPLIT_VERSION}"
-    graphs = SplitGraphs(root / "front.onnx", root / "decoder.onnx", root / "decoder-float.onnx",
-                         root / "decoder-int8-static.onnx")
+    graphs = SplitGraphs(root / FRONT_FILE, root / DECODER_FILE, root / FLOAT_FILE,
+                         root / STATIC_FILE)
     if graphs.decoder.is_file() and graphs.front.is_file():
         return _found(graphs)
     for older in root.parent.glob(f"{sha256[:16]}-v*"):  # an earlier version's pair
@@ -125,13 +128,13 @@ def derive_into(model_path: Path, root: Path, calibration: Calibration | None = 
         distance = spectral_distance(audio, feeds, floated)
         if distance > FLOAT_TOLERANCE_DB:
             raise NotRewritable(f"{distance:.1f} dB from the int8 DECODER")
-        write_atomic(root / "decoder-float.onnx", [floated])
+        write_atomic(root / FLOAT_FILE, [floated])
         print(f"float DECODER {distance:.1f} dB from the int8 one", flush=True)
     except Exception as err:  # an optional speed-up: the int8 pair serves without it
         print(f"no float DECODER: {type(err).__name__}: {err}", flush=True)  # the parent logs it
         floated = None
-    write_atomic(root / "front.onnx", [front])
-    write_atomic(root / "decoder.onnx", [decoder])  # its presence says the pair is complete
+    write_atomic(root / FRONT_FILE, [front])
+    write_atomic(root / DECODER_FILE, [decoder])  # its presence says the pair is complete
     if floated is not None and calibration:  # last, being the most memory (~1.2 GB) and time
         derive_static(root, front, floated, calibration)
 
@@ -150,7 +153,7 @@ def derive_static(root: Path, front: bytes, floated: bytes, calibration: Calibra
         distance = spectral_distance(audio, feeds[-1], quantized)
         if distance > STATIC_TOLERANCE_DB:
             raise NotRewritable(f"{distance:.1f} dB from the float DECODER")
-        write_atomic(root / "decoder-int8-static.onnx", [quantized])
+        write_atomic(root / STATIC_FILE, [quantized])
         print(f"calibrated int8 DECODER {distance:.1f} dB from the float one")
     except Exception as err:  # optional, like the float one
         print(f"no calibrated int8 DECODER: {type(err).__name__}: {err}")
