@@ -77,17 +77,17 @@ for _ in range(32):  # the next window's activations, and what outlives the run 
     kept.append(touched(256 << 10))
 for block in blocks:
     libc.free(block)
-print(rss_mb() - before)
+print(rss_mb() - before - 32 * 256 / 1024)  # growth beyond the blocks still in use
 """
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc",
                     reason="glibc's malloc tunables")
 def test_large_blocks_go_back_to_the_system_as_soon_as_they_are_freed():
-    def kept_mb(mode: str) -> float:
+    def freed_but_kept_mb(mode: str) -> float:
         run = subprocess.run([sys.executable, "-c", HOARD, mode], capture_output=True,
                              text=True, check=True)
         return float(run.stdout)
 
-    assert kept_mb("default") > 100  # glibc's own threshold: most of the 128 MB freed stay
-    assert kept_mb("fixed") < 8
+    assert freed_but_kept_mb("default") > 100  # glibc's own threshold: most of the 128 MB stay
+    assert freed_but_kept_mb("fixed") < 2
