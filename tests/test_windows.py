@@ -19,6 +19,7 @@ from wyoming_kokoro.engine.onnx import OnnxBackend
 from wyoming_kokoro.engine.windows import (
     BACKGROUND_WINDOW,
     CONTEXT,
+    CROWDED_WINDOW,
     FRAME_SECONDS,
     LEFT_CONTEXT,
     MAX_WINDOW,
@@ -223,6 +224,29 @@ def test_a_reply_already_behind_gets_the_largest_windows():
     assert rendering.frames_for(0.0) == MAX_WINDOW
 
 
+@pytest.mark.parametrize("frames", [MAX_WINDOW + 1, MAX_WINDOW + CONTEXT])
+def test_a_sentence_just_over_the_largest_window_is_one_window_once_audio_is_queued(frames):
+    """Two windows would decode its seam's context twice (and cost two calls); one window of
+    the whole sentence decodes no more frames than a largest window with its context."""
+    backend = Clockwork()
+    rendering = Rendering(backend, fake_front(frames), Fixed(base=0.02, per_frame=0.005))
+    assert rendering.next(rendering.opening(30.0)).size == frames * SAMPLES_PER_FRAME
+    assert rendering.finished and [c[:2] for c in backend.calls] == [(0, frames)]
+
+
+def test_a_longer_sentence_or_a_first_window_nothing_is_queued_for_is_still_cut():
+    backend = Clockwork()
+    rendering = Rendering(backend, fake_front(MAX_WINDOW + CONTEXT + 1),
+                          Fixed(base=0.02, per_frame=0.005))
+    rendering.next(rendering.opening(30.0))
+    assert backend.calls[0][:2] == (0, MAX_WINDOW + RIGHT_CONTEXT)
+    rendering.next(rendering.frames_for(30.0))
+    assert rendering.finished and backend.calls[1][:2] == (MAX_WINDOW - LEFT_CONTEXT,
+                                                           MAX_WINDOW + CONTEXT + 1)
+    short = Rendering(Clockwork(), fake_front(MAX_WINDOW), Fixed(base=0.02, per_frame=0.005))
+    assert short.opening(0.0) < MAX_WINDOW  # the listener waits: the first window stays small
+
+
 def test_work_nobody_listens_to_yet_comes_in_short_windows():
     """Prerendering (no deadline) must not hold the decoder long when a reply arrives."""
     rendering = Rendering(Clockwork(), fake_front(400), Fixed(base=0.05, per_frame=0.01))
@@ -239,7 +263,8 @@ def test_work_nobody_listens_to_yet_comes_in_short_windows():
 
 def test_a_reply_that_others_wait_behind_opens_with_the_smallest_window():
     rendering = Rendering(Clockwork(), fake_front(400), Fixed(base=0.02, per_frame=0.008))
-    assert rendering.opening(0.0, crowded=True) == MIN_WINDOW < rendering.opening(0.0)
+    assert rendering.opening(0.0, crowded=True) == CROWDED_WINDOW < MIN_WINDOW
+    assert rendering.opening(0.0) >= MIN_WINDOW
     assert rendering.opening(2.0, crowded=True) == rendering.opening(2.0)  # audio is queued
 
 

@@ -7,7 +7,8 @@ phase carried over from the window before, and ``CROSSFADE`` samples blended at 
 fall in word gaps where there is one near. Windowing costs more compute than one whole decode
 (every window pays the call and its context), so a window takes all that the buffered audio
 leaves time for, up to ``MAX_WINDOW`` frames (which bounds memory): with enough audio queued,
-that is the rest of the sentence.
+that is the rest of the sentence, in one window when it decodes no more frames than a largest
+window with its context would.
 """
 
 from __future__ import annotations
@@ -31,7 +32,11 @@ CROSSFADE = 144  # samples (6 ms) blended where two windows meet
 FADE_OUT = 240  # samples (10 ms) faded at the sentence's end: it is cut inside the last sound
 FADE_IN = 120  # samples (5 ms) faded in when the sentence starts inside its leading pad
 MIN_WINDOW = 16
-MAX_WINDOW = 160  # 4 s of audio: the decoder's working memory is bounded by this
+CROWDED_WINDOW = 12  # a first window while other replies wait for the decoder: each of four
+# replies at once then waits for three of these (+ their FRONTs) before its own, well inside an
+# ESPHome satellite's ~2 s (16 frames: 1.66 s worst on 2 cores; see the README)
+MAX_WINDOW = 160  # 4 s of audio; a window decodes at most MAX_WINDOW + CONTEXT frames, which
+# bounds the decoder's working memory (~0.6 MB a frame)
 BACKGROUND_WINDOW = 48  # when nobody listens yet (prerendering): a reply that arrives meanwhile
 # waits for at most one such window (~0.5 s on 2 cores; a 160-frame one made it wait 1.2 s)
 MARGIN = 1.3  # a window must be ready this many times sooner than its audio is needed
@@ -135,14 +140,15 @@ class Rendering:
     def opening(self, buffered: float, crowded: bool = False) -> int:
         """The first window when ``buffered`` seconds of audio are queued before this sentence:
         as much as is ready in time, and never less than keeping up needs. ``crowded``: other
-        replies already wait for the decoder, so keeping up is out of reach and the smallest
-        window lets them start sooner."""
+        replies already wait for the decoder, so keeping up is out of reach and a window
+        smaller than any other lets them start sooner."""
         if crowded and buffered <= 0:
-            return min(self.remaining, MIN_WINDOW)
+            return min(self.remaining, CROWDED_WINDOW)
         if not math.isfinite(buffered):
             return min(self.remaining, BACKGROUND_WINDOW)
-        return max(self.first_frames(buffered),
-                   min(self.remaining, MAX_WINDOW, self._fits(buffered)))
+        least = self.first_frames(buffered)
+        fits = min(self.remaining, MAX_WINDOW, self._fits(buffered))
+        return self._or_rest(fits) if fits >= least else least
 
     def _keeps_up(self, first: int, buffered: float) -> bool:
         left = self.remaining - first
@@ -170,7 +176,15 @@ class Rendering:
         fits = self._fits(buffered)
         if fits < MIN_WINDOW:
             fits = MAX_WINDOW
-        return max(1, min(self.remaining, MAX_WINDOW, fits))
+        return self._or_rest(max(1, min(self.remaining, MAX_WINDOW, fits)))
+
+    def _or_rest(self, frames: int) -> int:
+        """``frames``, or the rest of the sentence when decoding all of it takes no more frames
+        than a window of ``frames`` with both contexts (what its time was planned for, and what
+        memory is bounded by): the context is not paid twice, nor a second call. A sentence of
+        up to MAX_WINDOW + CONTEXT frames is decoded in one window once audio is queued."""
+        lo = max(0, self.done - LEFT_CONTEXT)
+        return self.remaining if self.frames - lo <= frames + CONTEXT else frames
 
     # -- decoding ----------------------------------------------------------------------------
 
@@ -205,7 +219,7 @@ class Rendering:
         """Every frame not yet decoded, in windows as large as allowed."""
         parts = []
         while not self.finished:
-            parts.append(self.next(MAX_WINDOW))
+            parts.append(self.next(self._or_rest(MAX_WINDOW)))
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
 
     def _phase_for(self, frame: int) -> np.ndarray:
