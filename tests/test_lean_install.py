@@ -62,6 +62,26 @@ def test_the_wheel_without_extras_speaks_with_the_embedded_model(lean_venv, cach
         server.stop()
 
 
+SPLIT = """
+from wyoming_kokoro.engine.onnx_split import derive, float_decoder
+from wyoming_kokoro.model.embedded import embedded_bundle
+import onnxruntime.quantization  # what the calibrated DECODER is made with (onnx_quantize.py)
+
+front, decoder = derive(embedded_bundle().require("onnx"))
+print(len(front) > 0 and len(float_decoder(decoder)) > len(decoder))
+"""
+
+
+def test_the_wheel_without_extras_splits_the_graph_for_windowed_decoding(lean_venv, cache_dir,
+                                                                        tmp_path):
+    """The split is derived at first start, by the install's own libraries: without them every
+    sentence would be decoded whole (first audio after the whole sentence)."""
+    done = subprocess.run([lean_venv / "bin" / "python", "-c", SPLIT], capture_output=True,
+                          text=True, env=server_env(cache_dir), timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True"]
+
+
 def test_the_torch_backend_without_the_extra_says_what_to_install(lean_venv, cache_dir,
                                                                   tmp_path):
     done = subprocess.run([lean_venv / "bin" / "wyoming-kokoro", "--backend", "torch",
