@@ -34,7 +34,7 @@ FADE_IN = 120  # samples (5 ms) faded in when the sentence starts inside its lea
 MIN_WINDOW = 16
 CROWDED_WINDOW = 12  # a first window while other replies wait for the decoder: each of four
 # replies at once then waits for three of these (+ their FRONTs) before its own, well inside an
-# ESPHome satellite's ~2 s (16 frames: 1.66 s worst on 2 cores; see the README)
+# ESPHome satellite's ~2 s (2 cores: 1.34-1.39 s worst; 1.66 s with 16 frames)
 MAX_WINDOW = 160  # 4 s of audio; a window decodes at most MAX_WINDOW + CONTEXT frames, which
 # bounds the decoder's working memory (~0.6 MB a frame)
 BACKGROUND_WINDOW = 48  # when nobody listens yet (prerendering): a reply that arrives meanwhile
