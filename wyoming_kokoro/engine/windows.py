@@ -32,9 +32,6 @@ CROSSFADE = 144  # samples (6 ms) blended where two windows meet
 FADE_OUT = 240  # samples (10 ms) faded at the sentence's end: it is cut inside the last sound
 FADE_IN = 120  # samples (5 ms) faded in when the sentence starts inside its leading pad
 MIN_WINDOW = 16
-CROWDED_WINDOW = 12  # a first window while other replies wait for the decoder: each of four
-# replies at once then waits for three of these (+ their FRONTs) before its own, well inside an
-# ESPHome satellite's ~2 s (2 cores: 1.34-1.39 s worst; 1.66 s with 16 frames)
 MAX_WINDOW = 160  # 4 s of audio; a window decodes at most MAX_WINDOW + CONTEXT frames, which
 # bounds the decoder's working memory (~0.6 MB a frame)
 BACKGROUND_WINDOW = 48  # when nobody listens yet (prerendering): a reply that arrives meanwhile
@@ -140,10 +137,10 @@ class Rendering:
     def opening(self, buffered: float, crowded: bool = False) -> int:
         """The first window when ``buffered`` seconds of audio are queued before this sentence:
         as much as is ready in time, and never less than keeping up needs. ``crowded``: other
-        replies already wait for the decoder, so keeping up is out of reach and a window
-        smaller than any other lets them start sooner."""
+        replies already wait for the decoder, so keeping up is out of reach and the smallest
+        window lets them start sooner."""
         if crowded and buffered <= 0:
-            return min(self.remaining, CROWDED_WINDOW)
+            return min(self.remaining, MIN_WINDOW)
         if not math.isfinite(buffered):
             return min(self.remaining, BACKGROUND_WINDOW)
         least = self.first_frames(buffered)
