@@ -5,20 +5,16 @@ it, installs outside dev could not split the graph and never decoded in windows)
 from __future__ import annotations
 
 import ast
-import re
 import sys
 import tomllib
 from importlib.metadata import packages_distributions
 from pathlib import Path
 
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "wyoming_kokoro"
-
-
-def _canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _declared() -> set[str]:
@@ -27,7 +23,7 @@ def _declared() -> set[str]:
     requirements = list(project["dependencies"])
     for extra in project.get("optional-dependencies", {}).values():
         requirements.extend(extra)
-    return {_canonical(Requirement(r).name) for r in requirements}
+    return {canonicalize_name(Requirement(r).name) for r in requirements}
 
 
 def _imports() -> dict[str, set[str]]:
@@ -52,7 +48,7 @@ def test_every_library_the_package_imports_is_a_dependency_or_an_extras():
     undeclared = {
         module: sorted(where) for module, where in _imports().items()
         if module not in sys.stdlib_module_names and module != PACKAGE
-        and not {_canonical(d) for d in owners.get(module, [])} & declared
+        and not {canonicalize_name(d) for d in owners.get(module, [])} & declared
     }
     assert not undeclared, f"imported, but not a dependency of the install: {undeclared}"
 
@@ -60,5 +56,5 @@ def test_every_library_the_package_imports_is_a_dependency_or_an_extras():
 def test_the_check_sees_lazy_imports():
     imports = _imports()
     assert "wyoming_kokoro/engine/onnx_split.py" in imports["onnx"]  # inside a function
-    assert "torch" in imports and "torch" in {_canonical(d) for d in
+    assert "torch" in imports and "torch" in {canonicalize_name(d) for d in
                                               packages_distributions()["torch"]}
