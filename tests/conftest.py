@@ -20,6 +20,14 @@ def cache_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("xdg-cache")
 
 
+@pytest.fixture(scope="session")
+def kokoro_cache(cache_dir) -> Path:
+    """The folder a server started with the session's cache uses by default
+    (``$XDG_CACHE_HOME/wyoming-kokoro``): in-process tests load from it too, so the embedded
+    bundle, the split graphs (~45 s to derive) and the lexicon tries are built once a session."""
+    return cache_dir / "wyoming-kokoro"
+
+
 @pytest.fixture(scope="session", autouse=True)
 def isolated_cache(cache_dir):
     """What tests build in process (models, lexicon tries) lands in the session's cache, not in
@@ -80,7 +88,7 @@ def whisper():
 
 
 @pytest.fixture(scope="session")
-def torch_bundle(request, tmp_path_factory, cache_dir) -> Path:
+def torch_bundle(request, tmp_path_factory, kokoro_cache) -> Path:
     """The embedded ONNX model plus KModel weights converted from it, as one bundle serving both
     backends (tests/support/onnx_to_torch.py). Built once per ONNX sha256 and kept across
     sessions in .pytest_cache (about 25 s to build, 420 MB)."""
@@ -90,4 +98,4 @@ def torch_bundle(request, tmp_path_factory, cache_dir) -> Path:
 
     cache = getattr(request.config, "cache", None)  # None under -p no:cacheprovider
     root = cache.mkdir("wyoming-kokoro") if cache else tmp_path_factory.mktemp("torch-bundle")
-    return cached_torch_bundle(embedded_bundle(cache_dir), root)
+    return cached_torch_bundle(embedded_bundle(kokoro_cache), root)

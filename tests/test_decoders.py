@@ -44,8 +44,8 @@ SENTENCES = [
 
 
 @pytest.fixture(scope="module")
-def models(cache_dir):
-    loaded = {precision: load_model(ModelSpec(bundle=None, backend="onnx", cache_dir=cache_dir,
+def models(kokoro_cache):
+    loaded = {precision: load_model(ModelSpec(bundle=None, backend="onnx", cache_dir=kokoro_cache,
                                               decoder=precision))
               for precision in PRECISIONS}
     yield loaded
@@ -54,10 +54,10 @@ def models(cache_dir):
 
 
 @pytest.fixture(scope="module")
-def graphs(models, cache_dir):  # after the models: loading one derives all three DECODERs
-    bundle = embedded_bundle(cache_dir)
+def graphs(models, kokoro_cache):  # after the models: loading one derives all three DECODERs
+    bundle = embedded_bundle(kokoro_cache)
     path = bundle.require("onnx")
-    return split_model(path, bundle.files[path.name], cache_dir)
+    return split_model(path, bundle.files[path.name], kokoro_cache)
 
 
 def pcm(samples: np.ndarray) -> bytes:
@@ -71,9 +71,9 @@ def test_each_precision_runs_the_decoder_it_names(models):
     assert models["int8-static"].info().decoder == "int8-static"
 
 
-def test_the_faster_vocoders_sound_like_the_exported_one_and_are_heard_as_well(cache_dir, models,
+def test_the_faster_vocoders_sound_like_the_exported_one_and_are_heard_as_well(kokoro_cache, models,
                                                                                whisper):
-    g2p = G2P(cache_dir)
+    g2p = G2P(kokoro_cache)
     heard: dict[str, list[tuple[str, str]]] = {name: [] for name in PRECISIONS}
     for voice, text in SENTENCES:
         audio = {}
@@ -139,12 +139,12 @@ def test_a_rewrite_that_changed_the_arithmetic_would_be_refused(graphs):
     assert spectral_distance(audio, feeds, broken.SerializeToString()) > FLOAT_TOLERANCE_DB
 
 
-def test_auto_measures_once_per_machine_and_keeps_the_verdict(cache_dir, graphs, monkeypatch):
-    bundle = embedded_bundle(cache_dir)
+def test_auto_measures_once_per_machine_and_keeps_the_verdict(kokoro_cache, graphs, monkeypatch):
+    bundle = embedded_bundle(kokoro_cache)
     path = bundle.require("onnx")
 
     def backend() -> OnnxBackend:
-        return OnnxBackend(path, threads=1, sha256=bundle.files[path.name], cache_dir=cache_dir)
+        return OnnxBackend(path, threads=1, sha256=bundle.files[path.name], cache_dir=kokoro_cache)
 
     for old in graphs.front.parent.glob("faster-*.json"):
         old.unlink()
@@ -171,9 +171,9 @@ def test_auto_measures_once_per_machine_and_keeps_the_verdict(cache_dir, graphs,
     assert (graphs.front.parent / "faster-another-cpu.json").is_file()
 
 
-def test_damaged_faster_decoders_leave_the_int8_one_serving_windows(graphs, cache_dir,
+def test_damaged_faster_decoders_leave_the_int8_one_serving_windows(graphs, kokoro_cache,
                                                                     tmp_path, caplog):
-    bundle = embedded_bundle(cache_dir)
+    bundle = embedded_bundle(kokoro_cache)
     path = bundle.require("onnx")
     copy = tmp_path / "split" / graphs.front.parent.name
     shutil.copytree(graphs.front.parent, copy)

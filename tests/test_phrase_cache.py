@@ -22,13 +22,13 @@ REPLY = "Turned on the porch light."
 
 
 @pytest.fixture(scope="module")
-def model(cache_dir):
-    return load_model(ModelSpec(bundle=None, backend="onnx", cache_dir=cache_dir))
+def model(kokoro_cache):
+    return load_model(ModelSpec(bundle=None, backend="onnx", cache_dir=kokoro_cache))
 
 
 @pytest.fixture(scope="module")
-def g2p(cache_dir):
-    return G2P(cache_dir)
+def g2p(kokoro_cache):
+    return G2P(kokoro_cache)
 
 
 def pcm_samples(pcm: bytes) -> np.ndarray:

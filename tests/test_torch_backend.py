@@ -236,9 +236,9 @@ def test_the_onnx_path_imports_neither_torch_nor_kokoro(cache_dir):
 
 
 @pytest.fixture
-def config_only_bundle(tmp_path, cache_dir, torch_bundle):
+def config_only_bundle(tmp_path, kokoro_cache, torch_bundle):
     """A bundle with config.json for the torch backend but no .pth."""
-    embedded = embedded_bundle(cache_dir)
+    embedded = embedded_bundle(kokoro_cache)
     roles = {}
     for role in ("onnx", "voices", "vocab"):
         shutil.copyfile(embedded.require(role), tmp_path / embedded.roles[role])

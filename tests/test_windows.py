@@ -19,6 +19,8 @@ from wyoming_kokoro.engine.onnx import OnnxBackend
 from wyoming_kokoro.engine.windows import (
     BACKGROUND_WINDOW,
     CONTEXT,
+    CROSSFADE,
+    CROWDED_RIGHT_CONTEXT,
     FRAME_SECONDS,
     LEFT_CONTEXT,
     MAX_WINDOW,
@@ -53,29 +55,30 @@ SENTENCES = [
 
 
 @pytest.fixture(scope="module")
-def model(cache_dir):
-    model = load_model(ModelSpec(bundle=None, backend="onnx", cache_dir=cache_dir))
+def model(kokoro_cache):
+    model = load_model(ModelSpec(bundle=None, backend="onnx", cache_dir=kokoro_cache))
     yield model
     model.close()
 
 
 @pytest.fixture(scope="module")
-def g2p(cache_dir) -> G2P:
-    return G2P(cache_dir)
+def g2p(kokoro_cache) -> G2P:
+    return G2P(kokoro_cache)
 
 
 VOICES = ["jf_alpha", "jm_kumo"]
 # What the live schedule does, made repeatable, opening as a reply behind others does: the
-# smallest first window puts a seam inside the first word or two (12 frames lost "The" here).
+# smallest first window, with the least right context, puts a seam inside the first word or two
+# (12 frames lost "The" here).
 GROWING = [MIN_WINDOW, 40, 80, 160]
 
 
-def stitched(model, front: Front, gaps: np.ndarray, skip: int,
-             sizes: list[int]) -> tuple[np.ndarray, list[int]]:
-    """The sentence in windows of ``sizes`` frames (the last size repeats) and the sample index
-    of every seam."""
+def stitched(model, front: Front, gaps: np.ndarray, skip: int, sizes: list[int],
+             first_right: int = RIGHT_CONTEXT) -> tuple[np.ndarray, list[int]]:
+    """The sentence in windows of ``sizes`` frames (the last size repeats), the first with
+    ``first_right`` context frames after it, and the sample index of every seam."""
     rendering = Rendering(model.backend, front, model.costs, gaps, skip)
-    parts = []
+    parts = [rendering.next(sizes[0], first_right)]
     while not rendering.finished:
         parts.append(rendering.next(sizes[min(len(parts), len(sizes) - 1)]))
     return np.concatenate(parts), list(np.cumsum([p.size for p in parts])[:-1])
@@ -91,7 +94,7 @@ def renderings(model, g2p):
         front, gaps, skip = model.front(g2p("en-us", text), model.voices[voice], 1.0)
         reference = whole(model.backend, front)[skip * SAMPLES_PER_FRAME:]
         small, seams = stitched(model, front, gaps, skip, [24])
-        growing, _ = stitched(model, front, gaps, skip, GROWING)
+        growing, _ = stitched(model, front, gaps, skip, GROWING, CROWDED_RIGHT_CONTEXT)
         out.append((text, reference, small, seams, growing))
     return out
 
@@ -266,6 +269,18 @@ def test_a_reply_that_others_wait_behind_opens_with_the_smallest_window():
     rendering = Rendering(Clockwork(), fake_front(400), Fixed(base=0.02, per_frame=0.008))
     assert rendering.opening(0.0, crowded=True) == MIN_WINDOW < rendering.opening(0.0)
     assert rendering.opening(2.0, crowded=True) == rendering.opening(2.0)  # audio is queued
+
+
+@pytest.mark.parametrize(("crowded", "buffered", "right"), [
+    (True, 0.0, CROWDED_RIGHT_CONTEXT), (False, 0.0, RIGHT_CONTEXT), (True, 2.0, RIGHT_CONTEXT)],
+    ids=["crowded", "alone", "crowded-with-audio-queued"])
+def test_the_smallest_first_window_decodes_less_context_after_it(crowded, buffered, right):
+    backend = Clockwork()
+    rendering = Rendering(backend, fake_front(400), Fixed(base=0.02, per_frame=0.008), skip=6)
+    planned = rendering.opening(buffered, crowded)
+    audio = rendering.begin(buffered, crowded)
+    assert backend.calls[0][:2] == (0, 6 + planned + right)
+    assert audio.size == planned * SAMPLES_PER_FRAME - CROSSFADE // 2  # the rest is blended
 
 
 def test_the_scheduler_counts_the_work_already_overdue():

@@ -176,7 +176,7 @@ def _open(model: KokoroModel, voice: Voice, phonemes: str, speed: float, cap_sil
     """A sentence's FRONT and its first window (one job: the first audio waits for both)."""
     front, gaps, skip = model.front(phonemes, voice.pack, speed, cap_silence)
     rendering = Rendering(model.backend, front, model.costs, gaps, skip)  # type: ignore[arg-type]
-    pcm = to_pcm16(rendering.next(rendering.opening(_ahead(due), crowded())), voice.volume)
+    pcm = to_pcm16(rendering.begin(_ahead(due), crowded()), voice.volume)
     return rendering, pcm
 
 
