@@ -228,6 +228,16 @@ def test_a_reply_already_behind_gets_the_largest_windows():
     assert rendering.frames_for(0.0) == MAX_WINDOW
 
 
+def test_a_decoder_too_slow_for_any_first_window_still_decodes_at_most_the_largest():
+    """Keeping up would take the whole sentence at once; memory is bounded by the window."""
+    backend = Clockwork()
+    rendering = Rendering(backend, fake_front(400), Fixed(base=0.1, per_frame=0.05), skip=6)
+    assert rendering.first_frames(0.0) == rendering.opening(0.0) == MAX_WINDOW
+    while not rendering.finished:
+        rendering.next(rendering.frames_for(0.0))
+    assert max(end - start for start, end, _ in backend.calls) <= MAX_WINDOW + CONTEXT
+
+
 @pytest.mark.parametrize("frames", [MAX_WINDOW + 1, MAX_WINDOW + CONTEXT])
 def test_a_sentence_just_over_the_largest_window_is_one_window_once_audio_is_queued(frames):
     """Two windows would decode its seam's context twice (and cost two calls); one window of

@@ -128,14 +128,15 @@ class Rendering:
 
     def first_frames(self, buffered: float = 0.0) -> int:
         """The smallest first window after which every later one can be ready in time, given
-        ``buffered`` seconds of audio already queued before this sentence."""
-        remaining = self.remaining
+        ``buffered`` seconds of audio already queued before this sentence; at most MAX_WINDOW
+        (the memory bound), which a decoder too slow for any first window gets."""
+        largest = min(self.remaining, MAX_WINDOW)
         n = MIN_WINDOW
         # Judged by where the window will really end: a word gap may cut it shorter than asked,
         # and the listener would run out (steps of 8 frames asked for more and hid that).
-        while n < remaining and not self._keeps_up(self._cut(n) - self.done, buffered):
+        while n < largest and not self._keeps_up(self._cut(n) - self.done, buffered):
             n += 1
-        return min(n, remaining)
+        return min(n, largest)
 
     def opening(self, buffered: float, crowded: bool = False) -> int:
         """The first window when ``buffered`` seconds of audio are queued before this sentence:
