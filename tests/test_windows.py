@@ -31,8 +31,9 @@ from wyoming_kokoro.engine.windows import (
     whole,
 )
 from wyoming_kokoro.model.kokoro import ModelSpec, load_model
-from wyoming_kokoro.synthesis.render import Renderer
+from wyoming_kokoro.synthesis.render import Renderer, measure_decoder
 from wyoming_kokoro.synthesis.scheduler import Scheduler
+from wyoming_kokoro.synthesis.service import WARM_UP
 from wyoming_kokoro.text.g2p import G2P
 from wyoming_kokoro.voices import VoiceCatalog
 
@@ -187,6 +188,17 @@ def fake_front(frames: int) -> Front:
     return Front(np.zeros((512, frames), np.float32), np.zeros(2 * frames, np.float32),
                  np.zeros(2 * frames, np.float32), np.array([frames], np.int64),
                  np.zeros(256, np.float32))
+
+
+def test_the_warm_up_times_the_decoder_so_the_first_reply_is_planned_on_it(model, g2p,
+                                                                           monkeypatch):
+    """Without it the first reply after a start was planned on the slow prior (a 134-frame
+    first window: 3 s of silence on a machine that decodes it in 0.8 s)."""
+    monkeypatch.setattr(model, "costs", CostModel())  # as a model comes from load_model
+    measure_decoder(model, model.voices[VOICE], g2p("en-us", WARM_UP))
+    ((frames, seconds),) = model.costs.observations
+    assert frames >= 40  # the whole warm-up sentence, one window
+    assert model.costs.cost(frames) == pytest.approx(seconds)
 
 
 def test_the_cost_model_learns_the_decoders_speed():

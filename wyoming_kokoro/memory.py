@@ -23,7 +23,7 @@ if sys.platform.startswith("linux"):
 
 
 M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
-LARGE_BLOCK = 256 << 10
+LARGE_BLOCK = 1 << 20
 
 
 def hand_back_large_blocks(threshold: int = LARGE_BLOCK) -> bool:
@@ -34,11 +34,7 @@ def hand_back_large_blocks(threshold: int = LARGE_BLOCK) -> bool:
     after the first decoder window, the next windows' activations (1-30 MB blocks) come from
     the heaps, and their pages stay with the process after every run, from every thread. A
     fixed threshold gives them back at once: 57 MB less after loading the model and no growth
-    after windows of 48-480 frames (it grew by 76 MB), at no measurable cost in speed. 256 KB
-    rather than 1 MB: onnxruntime allocates each tensor from malloc (no arena, engine/onnx.py),
-    and its smaller ones, left in a heap under a live block, kept a window's peak up to 60 MB
-    higher (a 200-frame window: 94 MB above rest, against 93-112; 13 MB less at rest); decoding
-    is as fast (200 frames 1405 ms against 1416, interleaved)."""
+    after windows of 48-480 frames (it grew by 76 MB), at no measurable cost in speed."""
     if _libc is None:
         return False
     try:

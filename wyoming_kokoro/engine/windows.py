@@ -57,6 +57,12 @@ class CostModel:
         self._seen: list[tuple[int, float]] = []
         self._lock = threading.Lock()
 
+    @property
+    def observations(self) -> list[tuple[int, float]]:
+        """The windows the fit is made from: (frames decoded, seconds)."""
+        with self._lock:
+            return list(self._seen)
+
     def cost(self, frames: int) -> float:
         return self.base + self.per_frame * frames
 

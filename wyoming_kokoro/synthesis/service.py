@@ -35,10 +35,12 @@ from ..voices import UnknownVoice, VoiceCatalog
 from .disk_cache import DiskCache, default_directory
 from .errors import RequestError
 from .prerender import Prerenderer, prerender_phrases
-from .render import CacheStats, Renderer
+from .render import CacheStats, Renderer, measure_decoder
 from .utterance import CONTROL, Utterance
 
 _LOGGER = logging.getLogger(__name__)
+
+WARM_UP = "Hello, the living room lights are on."  # ~60 frames: one window's worth, timed
 
 Observer = Callable[[str, str, "Utterance | None"], None]
 """Told of every request as it ends: (source, outcome, utterance or None when refused)."""
@@ -269,7 +271,10 @@ class SynthesisService:
         language = pick_language("Hello.", voice.language, config.text.fallback_language)
         g2p = self._renderer.g2p
         g2p.warm_up([language])
-        model.infer(g2p(language, "Hello."), voice.pack, 1.0)
+        phonemes = g2p(language, WARM_UP)
+        model.infer(phonemes, voice.pack, 1.0)  # the first run pays onnxruntime's set-up
+        if model.windowed:
+            measure_decoder(model, voice.pack, phonemes)
 
     def check(self, config: Config, model: KokoroModel) -> None:
         """Raise ConfigError unless ``config``'s voices, mixes and pronunciations fit ``model``;
