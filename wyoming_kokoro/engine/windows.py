@@ -149,7 +149,7 @@ class Rendering:
         as much as is ready in time, and never less than keeping up needs. ``crowded``: other
         replies already wait for the decoder, so keeping up is out of reach and the smallest
         window lets them start sooner."""
-        if crowded and buffered <= 0:
+        if _waited_on(buffered, crowded):
             return min(self.remaining, MIN_WINDOW)
         if not math.isfinite(buffered):
             return min(self.remaining, BACKGROUND_WINDOW)
@@ -160,9 +160,9 @@ class Rendering:
     def begin(self, buffered: float, crowded: bool = False) -> np.ndarray:
         """Decode the first window (``opening``), ready to play: a crowded one with less right
         context, as it is what every reply behind it waits for."""
-        smallest = crowded and buffered <= 0
         return self.next(self.opening(buffered, crowded),
-                         CROWDED_RIGHT_CONTEXT if smallest else RIGHT_CONTEXT)
+                         CROWDED_RIGHT_CONTEXT if _waited_on(buffered, crowded)
+                         else RIGHT_CONTEXT)
 
     def _keeps_up(self, first: int, buffered: float) -> bool:
         left = self.remaining - first
@@ -266,6 +266,12 @@ class Rendering:
             fade = min(FADE_OUT, out.size)
             out[out.size - fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
         return out.astype(np.float32, copy=False)
+
+
+def _waited_on(buffered: float, crowded: bool) -> bool:
+    """Whether a first window is one other replies wait behind with nothing queued before it:
+    the smallest, with the least context after it."""
+    return crowded and buffered <= 0
 
 
 def whole(backend: WindowedBackend, front: Front) -> np.ndarray:
