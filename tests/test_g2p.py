@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from importlib import resources
 
 import pytest
@@ -51,3 +53,19 @@ def test_the_english_pipeline_loads_only_what_misaki_reads():
     nlp = spacy_pipeline()
     assert nlp.component_names == ["tok2vec", "tagger"]  # enable= would load every component
     assert [t.tag_ for t in nlp("The fan will run.")] == ["DT", "NN", "MD", "VB", "."]
+
+
+def test_english_loads_without_spacys_command_line_which_still_works_when_asked_for():
+    # spaCy's CLI (typer, click, rich, weasel, httpx, jinja2) is 21 MB of RSS a server never
+    # uses; spacy.info and an explicit import of spacy.cli still bring it in.
+    cli = ["click", "httpx", "jinja2", "rich", "typer", "weasel"]
+    code = ("import sys; from wyoming_kokoro.text.g2p import G2P; "
+            "assert G2P()('en-us', 'Hello there.'); "
+            f"print(sorted(set({cli!r}) & set(sys.modules))); "
+            "import spacy; assert spacy.info()['spacy_version'] == spacy.__version__; "
+            "import spacy.cli; assert callable(spacy.cli.download); "
+            f"print(sorted(set({cli!r}) & set(sys.modules)))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == ["[]", str(sorted(cli))]

@@ -5,12 +5,16 @@ torch-backed layers that spaCy's small English pipeline never uses. That costs a
 RSS and seconds of start-up on a Raspberry Pi — and torch is installed for the torch backend. So
 spaCy is imported with torch hidden, unless torch is already loaded. The torch backend imports
 torch under the same lock, so the two never race.
+
+``import spacy`` also loads spaCy's command line (typer, click, rich, weasel, httpx, jinja2) only
+to export ``spacy.info``: 21 MB of RSS a server never uses. ``lean_spacy`` defers it.
 """
 
 from __future__ import annotations
 
 import sys
 import threading
+import types
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -30,3 +34,35 @@ def torch_hidden() -> Iterator[None]:
         finally:
             if sys.modules.get("torch", 0) is None:
                 del sys.modules["torch"]
+
+
+@contextmanager
+def lean_spacy() -> Iterator[None]:
+    """Within this block ``import spacy`` (misaki's too) loads neither torch (see
+    ``torch_hidden``) nor spaCy's command line. ``spacy.info`` still works: it imports the command
+    line when called; so does an explicit ``import spacy.cli`` later."""
+    with torch_hidden():
+        if "spacy" in sys.modules:
+            yield
+            return
+        info = types.ModuleType("spacy.cli.info")
+        info.info = _spacy_info  # type: ignore[attr-defined]
+        cli = types.ModuleType("spacy.cli")
+        cli.info = info  # type: ignore[attr-defined]
+        stubs = {"spacy.cli": cli, "spacy.cli.info": info}
+        sys.modules.update(stubs)
+        try:
+            yield
+        finally:
+            for name, stub in stubs.items():
+                if sys.modules.get(name) is stub:
+                    del sys.modules[name]
+            spacy = sys.modules.get("spacy")
+            if spacy is not None and getattr(spacy, "cli", None) is cli:
+                del spacy.cli
+
+
+def _spacy_info(*args, **kwargs):
+    from spacy.cli.info import info
+
+    return info(*args, **kwargs)

@@ -139,11 +139,11 @@ def _build_in_child(british: bool, cache_dir: Path) -> None:
 
 def main() -> None:
     """``[CACHE_DIR] [us|gb ...]``: build the tries into the cache (default: both variants)."""
-    from ..imports import torch_hidden
+    from ..imports import lean_spacy
 
     cache_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else default_cache_dir()
     variants = sys.argv[2:] or ["us", "gb"]
-    with torch_hidden():  # spaCy (imported by misaki) would import torch for nothing
+    with lean_spacy():  # spaCy (imported by misaki) would import torch and its CLI for nothing
         for variant in variants:
             _build(variant == "gb", cache_dir)
     if not all(p.is_file() for v in variants for p in _paths(cache_dir, v == "gb")):

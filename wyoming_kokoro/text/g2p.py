@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from ..imports import torch_hidden
+from ..imports import lean_spacy
 from . import split
 from .language import LANGUAGES
 
@@ -44,7 +44,7 @@ needs. misaki's own ``enable=`` loads the rest and leaves it idle; not loading i
 
 def spacy_pipeline():
     """spaCy's English pipeline with only what misaki reads."""
-    with torch_hidden():
+    with lean_spacy():
         import spacy
 
         return spacy.load(SPACY_PIPELINE, exclude=list(UNUSED_PIPES))
@@ -52,7 +52,7 @@ def spacy_pipeline():
 
 def _english(british: bool, cache_dir: Path | None) -> Phonemizer:
     nlp = spacy_pipeline()
-    with torch_hidden():
+    with lean_spacy():
         from misaki import en, espeak
 
         from .english_lexicon import compact_lexicon
