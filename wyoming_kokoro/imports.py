@@ -45,11 +45,11 @@ def lean_spacy() -> Iterator[None]:
         if "spacy" in sys.modules:
             yield
             return
+        # spaCy's `from .cli.info import info` takes both from sys.modules as they stand and
+        # sets no attribute on spacy: removing them afterwards leaves no trace.
         info = types.ModuleType("spacy.cli.info")
         info.info = _spacy_info  # type: ignore[attr-defined]
-        cli = types.ModuleType("spacy.cli")
-        cli.info = info  # type: ignore[attr-defined]
-        stubs = {"spacy.cli": cli, "spacy.cli.info": info}
+        stubs = {"spacy.cli": types.ModuleType("spacy.cli"), "spacy.cli.info": info}
         sys.modules.update(stubs)
         try:
             yield
@@ -57,9 +57,6 @@ def lean_spacy() -> Iterator[None]:
             for name, stub in stubs.items():
                 if sys.modules.get(name) is stub:
                     del sys.modules[name]
-            spacy = sys.modules.get("spacy")
-            if spacy is not None and getattr(spacy, "cli", None) is cli:
-                del spacy.cli
 
 
 def _spacy_info(*args, **kwargs):
