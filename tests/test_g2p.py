@@ -69,3 +69,21 @@ def test_english_loads_without_spacys_command_line_which_still_works_when_asked_
                             timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split("\n")[:2] == ["[]", str(sorted(cli))]
+
+
+def test_phonemizers_segments_backend_loads_only_when_something_uses_it():
+    # phonemizer (misaki's espeak) imports segments, and with it csvw, rdflib, jsonschema and
+    # babel (31 MB of RSS), for a backend misaki never uses. Using it still works.
+    heavy = ["babel", "csvw", "rdflib", "segments.tokenizer"]
+    code = ("import sys; from wyoming_kokoro.text.g2p import G2P; g2p = G2P(); "
+            "assert g2p('en-us', 'Hello there.') and g2p('es', 'Hola.'); "
+            f"print(sorted(set({heavy!r}) & set(sys.modules))); "
+            "from phonemizer.backend import SegmentsBackend; assert SegmentsBackend.version(); "
+            "import segments; assert segments.Profile.__module__ == 'segments.profile'; "
+            "from segments import Tokenizer; assert Tokenizer.__module__ == 'segments.tokenizer'; "
+            "assert sys.modules['segments'].Tokenizer is Tokenizer; "
+            f"print(sorted(set({heavy!r}) & set(sys.modules)))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == ["[]", str(heavy)]

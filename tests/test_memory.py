@@ -91,3 +91,18 @@ def test_large_blocks_go_back_to_the_system_as_soon_as_they_are_freed():
 
     assert freed_but_kept_mb("default") > 100  # glibc's own threshold: most of the 128 MB stay
     assert freed_but_kept_mb("fixed") < 2
+
+
+def test_a_server_without_the_http_api_or_zeroconf_loads_none_of_their_libraries():
+    # aiohttp, prometheus-client and zeroconf: 25 MB of RSS that only the HTTP API and
+    # zeroconf use; each front end imports them when it starts.
+    libraries = ["aiohttp", "prometheus_client", "zeroconf"]
+    code = ("import sys; import wyoming_kokoro.__main__; "
+            f"print(sorted(set({libraries!r}) & set(sys.modules))); "
+            "from wyoming_kokoro.frontends.http.server import HttpServer; "
+            "from wyoming_kokoro.discovery import Advertiser; "
+            f"print(sorted(set({libraries!r}) & set(sys.modules)))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == ["[]", str(libraries)]

@@ -18,15 +18,14 @@ from wyoming.server import AsyncServer, AsyncTcpServer
 
 from .config import Config
 from .control import Controller
-from .discovery import Advertiser, default_service_name
 from .frontends.wyoming.handler import KokoroEventHandler
 from .frontends.wyoming.info import InfoSource
-from .metrics import Metrics
 from .model.manager import ModelManager
 from .synthesis.service import SynthesisService
 from .text.g2p import G2P
 
 if TYPE_CHECKING:
+    from .discovery import Advertiser
     from .frontends.http.server import HttpServer
 
 _LOGGER = logging.getLogger(__name__)
@@ -38,7 +37,6 @@ class App:
         self.manager = ModelManager()
         self.service = SynthesisService(self.manager, G2P(config.model.cache_dir), config)
         self.controller = Controller(self.manager, self.service, config_path, overrides)
-        self.metrics = Metrics(self.service, self.controller)
         self.info = InfoSource(self.service)
         self.http: HttpServer | None = None  # when http.enabled or http.ingress_port
         self._stop = asyncio.Event()
@@ -60,9 +58,13 @@ class App:
         self._server = AsyncServer.from_uri(config.server.uri)
         await self._server.start(partial(KokoroEventHandler, self.service, self.info))
         if config.http.enabled or config.http.ingress_port is not None:
-            from .frontends.http.server import HttpServer  # aiohttp only when the API is on
+            # aiohttp and prometheus-client (25 MB of RSS) only when the API, their one user,
+            # is on; it starts with the server, so its metrics count every request.
+            from .frontends.http.server import HttpServer
+            from .metrics import Metrics
 
-            self.http = HttpServer(self.service, self.controller, self.metrics)
+            self.http = HttpServer(self.service, self.controller,
+                                   Metrics(self.service, self.controller))
             await self.http.start()
         _LOGGER.info("Ready: Wyoming server on %s", config.server.uri)
 
@@ -110,6 +112,8 @@ class App:
         if not isinstance(self._server, AsyncTcpServer):
             _LOGGER.warning("zeroconf needs a tcp:// URI; not advertising %s", config.server.uri)
             return
+        from .discovery import Advertiser, default_service_name  # zeroconf (4 MB) when asked
+
         parsed = urlparse(config.server.uri)
         name = config.server.zeroconf_name or default_service_name()
         try:

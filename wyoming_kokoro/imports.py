@@ -8,10 +8,14 @@ torch under the same lock, so the two never race.
 
 ``import spacy`` also loads spaCy's command line (typer, click, rich, weasel, httpx, jinja2) only
 to export ``spacy.info``: 21 MB of RSS a server never uses. ``lean_spacy`` defers it.
+
+phonemizer (misaki's espeak G2P) imports ``segments`` for a backend misaki never uses, and with
+it csvw, rdflib, jsonschema and babel: 31 MB of RSS. ``lean_phonemizer`` makes it load lazily.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 import threading
 import types
@@ -63,3 +67,34 @@ def _spacy_info(*args, **kwargs):
     from spacy.cli.info import info
 
     return info(*args, **kwargs)
+
+
+
+def lean_phonemizer() -> None:
+    """From now on ``import segments`` (phonemizer's) costs nothing until something uses it.
+    Call it before misaki's espeak is imported.
+
+    Not importlib's ``LazyLoader``: phonemizer reads ``segments.Profile`` in an annotation at
+    import time, which would load it."""
+    with TORCH_IMPORT_LOCK:
+        if "segments" not in sys.modules and importlib.util.find_spec("segments") is not None:
+            sys.modules["segments"] = _Deferred("segments", stand_ins=("Profile",))
+
+
+class _Deferred(types.ModuleType):
+    """Stands in for a module until an attribute it lacks is asked for: then imports the real
+    one, hands sys.modules back to it and forwards to it. ``stand_ins`` are names that may be
+    read before that (in annotations) without loading it."""
+
+    def __init__(self, name: str, stand_ins: tuple[str, ...] = ()) -> None:
+        super().__init__(name, f"stands in for {name} until it is used")
+        for attr in stand_ins:
+            setattr(self, attr, type(attr, (), {"__doc__": f"stands in for {name}.{attr}"}))
+
+    def __getattr__(self, attr: str):
+        with TORCH_IMPORT_LOCK:
+            if sys.modules.get(self.__name__) is self:
+                del sys.modules[self.__name__]
+            real = importlib.import_module(self.__name__)
+            self.__dict__.update(vars(real))
+        return getattr(real, attr)

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..config import ConfigError
-from ..imports import TORCH_IMPORT_LOCK
+from ..imports import TORCH_IMPORT_LOCK, lean_phonemizer, lean_spacy
 from .base import HARMONICS, Front
 
 _LOGGER = logging.getLogger(__name__)
@@ -86,7 +86,9 @@ class TorchBackend:
             # LSTM dropout; neither matters for inference.
             warnings.simplefilter("ignore", category=UserWarning)
             warnings.simplefilter("ignore", category=FutureWarning)
-            from kokoro.model import KModel
+            lean_phonemizer()  # kokoro imports its pipeline: misaki, spaCy, phonemizer
+            with lean_spacy():
+                from kokoro.model import KModel
 
             logger.disable("kokoro")  # kokoro logs through loguru at DEBUG to stderr otherwise
             self.device = resolve_device(device)

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from ..imports import lean_spacy
+from ..imports import lean_phonemizer, lean_spacy
 from . import split
 from .language import LANGUAGES
 
@@ -52,6 +52,7 @@ def spacy_pipeline():
 
 def _english(british: bool, cache_dir: Path | None) -> Phonemizer:
     nlp = spacy_pipeline()
+    lean_phonemizer()
     with lean_spacy():
         from misaki import en, espeak
 
@@ -102,6 +103,7 @@ def _with_phrase_breaks(tokens) -> str:
 
 
 def _espeak(language: str) -> Phonemizer:
+    lean_phonemizer()
     from misaki import espeak
 
     g2p = espeak.EspeakG2P(language=_ESPEAK_VOICES[language])
