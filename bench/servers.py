@@ -39,7 +39,9 @@ def seeded_cache_dir(path: Path, seed: Path | None) -> Path:
     """A cache dir at ``path`` holding a copy of ``seed`` (the assembled model and the built
     lexicon, so the server starts without rebuilding them) but none of its phrase audio.
     A missing seed gives an empty dir: the server builds what it needs (slower start, not
-    measured)."""
+    measured). A dir kept from an earlier run loses its phrase audio: the bench's texts repeat
+    from run to run, and a cached reply would be timed as new."""
+    shutil.rmtree(path / AUDIO_FOLDER, ignore_errors=True)
     if seed is not None and seed.is_dir():
         shutil.copytree(seed, path, ignore=shutil.ignore_patterns(AUDIO_FOLDER),
                         dirs_exist_ok=True)

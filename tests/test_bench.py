@@ -228,3 +228,22 @@ def test_backends_measure_reports_first_audio_total_and_length(server):
         server.uri, ["Scene 1 is on.", "Scene 2 is on."], None))
     assert 0 < first <= total
     assert 0.5 < audio < 5  # seconds of speech for four words
+
+
+def test_a_reused_cache_dir_keeps_the_model_but_loses_the_phrase_audio_of_the_last_run(tmp_path):
+    # compare.py reuses the previous main's cache dir across runs; the bench's texts repeat from
+    # run to run, so audio kept from the last run would answer "new" replies from disk.
+    servers = _import("bench_servers", "servers.py")
+    seed = tmp_path / "seed"
+    (seed / "split").mkdir(parents=True)
+    (seed / "split" / "front.onnx").write_bytes(b"graph")
+    (seed / "audio").mkdir()
+    (seed / "audio" / "seed-phrase.pcm").write_bytes(b"pcm")
+    cache = servers.seeded_cache_dir(tmp_path / "run", seed)
+    assert (cache / "split" / "front.onnx").read_bytes() == b"graph"
+    assert not (cache / "audio").exists()
+    (cache / "audio").mkdir()
+    (cache / "audio" / "said-last-run.pcm").write_bytes(b"pcm")
+    again = servers.seeded_cache_dir(tmp_path / "run", seed)
+    assert (again / "split" / "front.onnx").read_bytes() == b"graph"
+    assert not (again / "audio").exists()
