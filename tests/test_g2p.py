@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from importlib import resources
 
 import pytest
 
 from wyoming_kokoro.text.g2p import G2P, spacy_pipeline
 from wyoming_kokoro.text.language import LANGUAGES
+
+from .fresh import loaded_after
 
 SAMPLES = {
     "en-us": ("The quick brown fox.", "kwˈɪk"),
@@ -59,31 +59,22 @@ def test_english_loads_without_spacys_command_line_which_still_works_when_asked_
     # spaCy's CLI (typer, click, rich, weasel, httpx, jinja2) is 21 MB of RSS a server never
     # uses; spacy.info and an explicit import of spacy.cli still bring it in.
     cli = ["click", "httpx", "jinja2", "rich", "typer", "weasel"]
-    code = ("import sys; from wyoming_kokoro.text.g2p import G2P; "
-            "assert G2P()('en-us', 'Hello there.'); "
-            f"print(sorted(set({cli!r}) & set(sys.modules))); "
-            "import spacy; assert spacy.info()['spacy_version'] == spacy.__version__; "
-            "import spacy.cli; assert callable(spacy.cli.download); "
-            f"print(sorted(set({cli!r}) & set(sys.modules)))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split("\n")[:2] == ["[]", str(sorted(cli))]
+    assert loaded_after(
+        cli,
+        "from wyoming_kokoro.text.g2p import G2P; assert G2P()('en-us', 'Hello there.')",
+        "import spacy; assert spacy.info()['spacy_version'] == spacy.__version__\n"
+        "import spacy.cli; assert callable(spacy.cli.download)") == [[], sorted(cli)]
 
 
 def test_phonemizers_segments_backend_loads_only_when_something_uses_it():
     # phonemizer (misaki's espeak) imports segments, and with it csvw, rdflib, jsonschema and
     # babel (31 MB of RSS), for a backend misaki never uses. Using it still works.
     heavy = ["babel", "csvw", "rdflib", "segments.tokenizer"]
-    code = ("import sys; from wyoming_kokoro.text.g2p import G2P; g2p = G2P(); "
-            "assert g2p('en-us', 'Hello there.') and g2p('es', 'Hola.'); "
-            f"print(sorted(set({heavy!r}) & set(sys.modules))); "
-            "from phonemizer.backend import SegmentsBackend; assert SegmentsBackend.version(); "
-            "import segments; assert segments.Profile.__module__ == 'segments.profile'; "
-            "from segments import Tokenizer; assert Tokenizer.__module__ == 'segments.tokenizer'; "
-            "assert sys.modules['segments'].Tokenizer is Tokenizer; "
-            f"print(sorted(set({heavy!r}) & set(sys.modules)))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split("\n")[:2] == ["[]", str(heavy)]
+    assert loaded_after(
+        heavy,
+        "from wyoming_kokoro.text.g2p import G2P; g2p = G2P()\n"
+        "assert g2p('en-us', 'Hello there.') and g2p('es', 'Hola.')",
+        "from phonemizer.backend import SegmentsBackend; assert SegmentsBackend.version()\n"
+        "import segments; assert segments.Profile.__module__ == 'segments.profile'\n"
+        "from segments import Tokenizer; assert Tokenizer.__module__ == 'segments.tokenizer'\n"
+        "assert sys.modules['segments'].Tokenizer is Tokenizer") == [[], heavy]

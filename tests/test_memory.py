@@ -12,6 +12,8 @@ import pytest
 
 from wyoming_kokoro.memory import IdleTrimmer
 
+from .fresh import loaded_after
+
 
 def _trims(events: list[tuple[float, bool]], delay: float = 0.1) -> int:
     """Replay (seconds to wait, idle afterwards?) steps; count the trims done."""
@@ -97,12 +99,7 @@ def test_a_server_without_the_http_api_or_zeroconf_loads_none_of_their_libraries
     # aiohttp, prometheus-client and zeroconf: 25 MB of RSS that only the HTTP API and
     # zeroconf use; each front end imports them when it starts.
     libraries = ["aiohttp", "prometheus_client", "zeroconf"]
-    code = ("import sys; import wyoming_kokoro.__main__; "
-            f"print(sorted(set({libraries!r}) & set(sys.modules))); "
-            "from wyoming_kokoro.frontends.http.server import HttpServer; "
-            "from wyoming_kokoro.discovery import Advertiser; "
-            f"print(sorted(set({libraries!r}) & set(sys.modules)))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=60)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split("\n")[:2] == ["[]", str(libraries)]
+    assert loaded_after(
+        libraries, "import wyoming_kokoro.__main__",
+        "from wyoming_kokoro.frontends.http.server import HttpServer\n"
+        "from wyoming_kokoro.discovery import Advertiser") == [[], libraries]
