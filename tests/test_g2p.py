@@ -74,7 +74,9 @@ def test_phonemizers_segments_backend_loads_only_when_something_uses_it():
         heavy,
         "from wyoming_kokoro.text.g2p import G2P; g2p = G2P()\n"
         "assert g2p('en-us', 'Hello there.') and g2p('es', 'Hola.')",
+        "import segments.tokenizer\n"
         "from phonemizer.backend import SegmentsBackend; assert SegmentsBackend.version()\n"
         "import segments; assert segments.Profile.__module__ == 'segments.profile'\n"
         "from segments import Tokenizer; assert Tokenizer.__module__ == 'segments.tokenizer'\n"
-        "assert sys.modules['segments'].Tokenizer is Tokenizer") == [[], heavy]
+        "assert sys.modules['segments'].Tokenizer is Tokenizer is segments.tokenizer.Tokenizer\n"
+        "assert sys.modules['segments.tokenizer'] is segments.tokenizer") == [[], heavy]

@@ -70,21 +70,34 @@ def _spacy_info(*args, **kwargs):
 
 
 
-def lean_phonemizer() -> None:
-    """From now on ``import segments`` (phonemizer's) costs nothing until something uses it.
-    Call it before misaki's espeak is imported.
+
+@contextmanager
+def lean_phonemizer() -> Iterator[None]:
+    """Within this block phonemizer (misaki's espeak) imports with its ``import segments``
+    bound to a stand-in, which imports the real module the first time phonemizer uses it (its
+    segments backend; misaki uses only espeak). ``segments`` itself is not touched: anyone else
+    importing it gets the real module, as ever.
 
     Not importlib's ``LazyLoader``: phonemizer reads ``segments.Profile`` in an annotation at
     import time, which would load it."""
     with TORCH_IMPORT_LOCK:
-        if "segments" not in sys.modules and importlib.util.find_spec("segments") is not None:
-            sys.modules["segments"] = _Deferred("segments", stand_ins=("Profile",))
+        if {"phonemizer", "segments"} & set(sys.modules) or \
+                importlib.util.find_spec("segments") is None:
+            yield
+            return
+        stand_in = _Deferred("segments", stand_ins=("Profile",))
+        sys.modules["segments"] = stand_in
+        try:
+            yield
+        finally:
+            if sys.modules.get("segments") is stand_in:
+                del sys.modules["segments"]
 
 
 class _Deferred(types.ModuleType):
     """Stands in for a module until an attribute it lacks is asked for: then imports the real
-    one, hands sys.modules back to it and forwards to it. ``stand_ins`` are names that may be
-    read before that (in annotations) without loading it."""
+    one and forwards to it. ``stand_ins`` are names that may be read before that (in
+    annotations) without loading it."""
 
     def __init__(self, name: str, stand_ins: tuple[str, ...] = ()) -> None:
         super().__init__(name, f"stands in for {name} until it is used")

@@ -86,8 +86,7 @@ class TorchBackend:
             # LSTM dropout; neither matters for inference.
             warnings.simplefilter("ignore", category=UserWarning)
             warnings.simplefilter("ignore", category=FutureWarning)
-            lean_phonemizer()  # kokoro imports its pipeline: misaki, spaCy, phonemizer
-            with lean_spacy():
+            with lean_spacy(), lean_phonemizer():  # kokoro imports misaki, spaCy, phonemizer
                 from kokoro.model import KModel
 
             logger.disable("kokoro")  # kokoro logs through loguru at DEBUG to stderr otherwise

@@ -52,8 +52,7 @@ def spacy_pipeline():
 
 def _english(british: bool, cache_dir: Path | None) -> Phonemizer:
     nlp = spacy_pipeline()
-    lean_phonemizer()
-    with lean_spacy():
+    with lean_spacy(), lean_phonemizer():
         from misaki import en, espeak
 
         from .english_lexicon import compact_lexicon
@@ -103,8 +102,8 @@ def _with_phrase_breaks(tokens) -> str:
 
 
 def _espeak(language: str) -> Phonemizer:
-    lean_phonemizer()
-    from misaki import espeak
+    with lean_phonemizer():
+        from misaki import espeak
 
     g2p = espeak.EspeakG2P(language=_ESPEAK_VOICES[language])
     return lambda text: g2p(text)[0]
