@@ -1,4 +1,7 @@
-"""A faster DECODER for CPUs with wide float kernels: the vocoder's convolutions in float.
+"""Rewrites of the DECODER graph: the vocoder's convolutions in float (``float_generator``),
+and the harmonic source's STFT as a convolution (``stft_as_convolution``, in every DECODER).
+
+A faster DECODER for CPUs with wide float kernels: the vocoder's convolutions in float.
 
 The int8 export quantizes every activation on the fly (``DynamicQuantizeLinear``) and runs
 ``ConvInteger``, whose int32 result then takes a bias add, a cast and a scale pass. On x86 CPUs
@@ -134,3 +137,107 @@ def _live(nodes: list[Any], outputs: set[str]) -> list[Any]:
         if len(kept) == len(nodes):
             return kept
         nodes = kept
+
+
+STFT = f"{GENERATOR}STFT"
+TORCH_SIDE = 1e-30
+"""Added to the imaginary part of the DC and Nyquist bins, which is exactly zero there. The
+export takes the phase as ``atan(im / re)`` moved by ±π where ``re < 0``, and picks -π for an
+``im`` of exactly zero, where Kokoro's own ``atan2(+0, re < 0)`` gives +π. onnxruntime's STFT
+leaves rounding noise of ±1e-6 there instead, so the side was chosen by that noise."""
+
+
+def stft_as_convolution(decoder: Any) -> Any:
+    """``decoder`` (an onnx ModelProto, changed in place and returned) with the generator's STFT
+    of the harmonic source computed as a strided convolution, the windowed DFT its kernel.
+
+    onnxruntime's STFT is a single-threaded DFT: 5 % of the DECODER's time; the convolution
+    takes well under 1 %. The export transposes the STFT's output and reads the real and the
+    imaginary parts off it (``Gather``); the convolution gives those two directly (its channels:
+    the real parts, then the imaginary ones). The same numbers, but for the DC and Nyquist
+    phases, now on Kokoro's side (``TORCH_SIDE``). Raises NotRewritable for another shape."""
+    from onnx import helper, numpy_helper
+
+    graph = decoder.graph
+    node, parts = stft_parts(graph)
+    constants = _constants(graph)
+    attributes = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+    if len(node.input) != 4 or any(name not in constants for name in node.input[1:]) \
+            or attributes.get("onesided", 1) != 1:
+        raise NotRewritable(f"{STFT}: not a one-sided STFT with a constant step and window")
+    step, length = int(constants[node.input[1]]), int(constants[node.input[3]])
+    window = constants[node.input[2]].astype(np.float64)
+    if window.shape != (length,):
+        raise NotRewritable(f"{STFT}: window of shape {window.shape} for frames of {length}")
+    bins = length // 2 + 1
+    turns = np.outer(np.arange(bins), np.arange(length)) % length  # k * n mod N: exact zeros
+    angle = 2 * np.pi * turns / length
+    kernel = np.stack([window * np.cos(angle), -window * np.sin(angle)])  # [2, bins, N]
+    kernel[np.abs(kernel) < 1e-12] = 0.0
+    bias = np.zeros((2, bins))
+    bias[1, 0] = TORCH_SIDE
+    if length % 2 == 0:
+        bias[1, -1] = TORCH_SIDE
+    name = f"{STFT}_conv"
+    graph.initializer.extend([
+        numpy_helper.from_array(kernel.reshape(2 * bins, 1, length).astype(np.float32),
+                                f"{name}_kernel"),
+        numpy_helper.from_array(bias.reshape(-1).astype(np.float32), f"{name}_bias"),
+        numpy_helper.from_array(np.array([0, 1, -1], np.int64), f"{name}_signal_shape"),
+        numpy_helper.from_array(np.array([bins, bins], np.int64), f"{name}_split")])
+    replacement = [
+        helper.make_node("Reshape", [node.input[0], f"{name}_signal_shape"], [f"{name}_signal"],
+                         name=f"{name}_signal"),
+        helper.make_node("Conv", [f"{name}_signal", f"{name}_kernel", f"{name}_bias"],
+                         [f"{name}_out"], name=name, kernel_shape=[length], strides=[step]),
+        helper.make_node("Split", [f"{name}_out", f"{name}_split"],
+                         [f"{name}_real", f"{name}_imaginary"], name=f"{name}_parts", axis=1),
+        *(helper.make_node("Identity", [f"{name}_{('real', 'imaginary')[part]}"], [tensor],
+                           name=f"{name}_{tensor}")
+          for tensor, part in parts.items()),
+    ]
+    index = next(i for i, n in enumerate(graph.node) if n.name == STFT)
+    nodes = [n for n in graph.node if not any(out in parts for out in n.output)]
+    nodes[index:index + 1] = replacement  # the Gathers came after the STFT: index holds
+    nodes = _live(nodes, {o.name for o in graph.output})  # the STFT, its Transpose, constants
+    del graph.node[:]
+    graph.node.extend(nodes)
+    return decoder
+
+
+def stft_parts(graph: Any) -> tuple[Any, dict[str, int]]:
+    """The generator's STFT node, and the tensors the graph reads off its output: each with its
+    part (0 real, 1 imaginary) as ``Gather``s after a ``Transpose`` [0, 2, 1, 3] take them."""
+    from onnx import helper
+
+    stft = next((node for node in graph.node if node.name == STFT), None)
+    if stft is None:
+        raise NotRewritable(f"no {STFT}")
+    constants = _constants(graph)
+    readers: dict[str, list[Any]] = defaultdict(list)
+    for node in graph.node:
+        for name in node.input:
+            readers[name].append(node)
+    after = readers[stft.output[0]]
+    if len(after) != 1 or after[0].op_type != "Transpose" or \
+            list(helper.get_attribute_value(after[0].attribute[0])) != [0, 2, 1, 3]:
+        raise NotRewritable(f"{STFT}: not read through a Transpose [0, 2, 1, 3]")
+    parts = {}
+    for gather in readers[after[0].output[0]]:
+        axis = {a.name: helper.get_attribute_value(a) for a in gather.attribute}.get("axis")
+        index = constants.get(gather.input[1]) if gather.op_type == "Gather" else None
+        if axis not in (3, -1) or index is None or index.ndim != 0 or int(index) not in (0, 1):
+            raise NotRewritable(f"{STFT}: read by {gather.op_type} {gather.name}")
+        parts[gather.output[0]] = int(index)
+    return stft, parts
+
+
+def _constants(graph: Any) -> dict[str, np.ndarray]:
+    """Initializers and ``Constant`` node outputs, by name."""
+    from onnx import numpy_helper
+
+    found = {tensor.name: numpy_helper.to_array(tensor) for tensor in graph.initializer}
+    found.update({node.output[0]: numpy_helper.to_array(node.attribute[0].t)
+                  for node in graph.node
+                  if node.op_type == "Constant" and node.attribute[0].name == "value"})
+    return found
