@@ -9,8 +9,9 @@ the caller gives sentences to calibrate on, a third with them in int8 at calibra
 (``onnx_quantize``), checked against the float one on a sentence it was not calibrated on.
 Last, each DECODER computes the harmonic source's STFT as a convolution (``onnx_rewrite``):
 3-5 % faster, checked to give the same spectrum, and closer to Kokoro's own rendering (the one
-place it departs from the exported graph on purpose). Derived once per model (key: its sha256) into the cache directory; a graph without these tensors
-is not split, and the backend renders whole pieces.
+place it departs from the exported graph on purpose). Derived once per model (key: its
+sha256) into the cache directory; a graph without these tensors is not split, and the backend
+renders whole pieces.
 """
 
 from __future__ import annotations
