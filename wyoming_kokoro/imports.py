@@ -69,8 +69,6 @@ def _spacy_info(*args, **kwargs):
     return info(*args, **kwargs)
 
 
-
-
 @contextmanager
 def lean_phonemizer() -> Iterator[None]:
     """Within this block phonemizer (misaki's espeak) imports with its ``import segments``

@@ -165,15 +165,15 @@ def stft_as_convolution(decoder: Any) -> Any:
     if len(node.input) != 4 or any(name not in constants for name in node.input[1:]) \
             or attributes.get("onesided", 1) != 1:
         raise NotRewritable(f"{STFT}: not a one-sided STFT with a constant step and window")
-    step, length = int(constants[node.input[1]]), int(constants[node.input[3]])
-    window = constants[node.input[2]].astype(np.float64)
+    step, length = (int(numpy_helper.to_array(constants[node.input[i]])) for i in (1, 3))
+    window = numpy_helper.to_array(constants[node.input[2]]).astype(np.float64)
     if window.shape != (length,):
         raise NotRewritable(f"{STFT}: window of shape {window.shape} for frames of {length}")
     bins = length // 2 + 1
-    turns = np.outer(np.arange(bins), np.arange(length)) % length  # k * n mod N: exact zeros
+    turns = np.outer(np.arange(bins), np.arange(length)) % length  # k * n mod N
     angle = 2 * np.pi * turns / length
     kernel = np.stack([window * np.cos(angle), -window * np.sin(angle)])  # [2, bins, N]
-    kernel[np.abs(kernel) < 1e-12] = 0.0
+    kernel[np.abs(kernel) < 1e-12] = 0.0  # sin(pi) is 1.2e-16 in floats: exact zeros there
     bias = np.zeros((2, bins))
     bias[1, 0] = TORCH_SIDE
     if length % 2 == 0:
@@ -208,7 +208,7 @@ def stft_as_convolution(decoder: Any) -> Any:
 def stft_parts(graph: Any) -> tuple[Any, dict[str, int]]:
     """The generator's STFT node, and the tensors the graph reads off its output: each with its
     part (0 real, 1 imaginary) as ``Gather``s after a ``Transpose`` [0, 2, 1, 3] take them."""
-    from onnx import helper
+    from onnx import helper, numpy_helper
 
     stft = next((node for node in graph.node if node.name == STFT), None)
     if stft is None:
@@ -225,19 +225,18 @@ def stft_parts(graph: Any) -> tuple[Any, dict[str, int]]:
     parts = {}
     for gather in readers[after[0].output[0]]:
         axis = {a.name: helper.get_attribute_value(a) for a in gather.attribute}.get("axis")
-        index = constants.get(gather.input[1]) if gather.op_type == "Gather" else None
+        found = constants.get(gather.input[1]) if gather.op_type == "Gather" else None
+        index = None if found is None else numpy_helper.to_array(found)
         if axis not in (3, -1) or index is None or index.ndim != 0 or int(index) not in (0, 1):
             raise NotRewritable(f"{STFT}: read by {gather.op_type} {gather.name}")
         parts[gather.output[0]] = int(index)
     return stft, parts
 
 
-def _constants(graph: Any) -> dict[str, np.ndarray]:
-    """Initializers and ``Constant`` node outputs, by name."""
-    from onnx import numpy_helper
-
-    found = {tensor.name: numpy_helper.to_array(tensor) for tensor in graph.initializer}
-    found.update({node.output[0]: numpy_helper.to_array(node.attribute[0].t)
-                  for node in graph.node
+def _constants(graph: Any) -> dict[str, Any]:
+    """Initializers and ``Constant`` node values (TensorProtos, converted where read: the
+    weights are most of the graph), by name."""
+    found = {tensor.name: tensor for tensor in graph.initializer}
+    found.update({node.output[0]: node.attribute[0].t for node in graph.node
                   if node.op_type == "Constant" and node.attribute[0].name == "value"})
     return found
